@@ -1,0 +1,68 @@
+"""Immutable, hashable JSON values: :class:`FrozenDict`, :func:`freeze`, :func:`thaw`.
+
+Domain objects keep the parts of the engine's JSON they do not model (a
+container's ``Ports`` or ``HostConfig``) as frozen values, so that every object
+stays hashable and equal by value, and ``to_api()`` can give them back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any, TypeVar
+
+__all__ = ["FrozenDict", "freeze", "thaw"]
+
+_V = TypeVar("_V")
+
+
+class FrozenDict(Mapping[str, _V]):
+    """A read-only, hashable mapping that keeps insertion order."""
+
+    __slots__ = ("_data", "_hash")
+
+    def __init__(self, data: Mapping[str, _V] | None = None) -> None:
+        self._data: dict[str, _V] = dict(data) if data is not None else {}
+        self._hash: int | None = None
+
+    def __getitem__(self, key: str) -> _V:
+        return self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(frozenset(self._data.items()))
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return self._data == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FrozenDict({self._data!r})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (self._data,))
+
+
+def freeze(value: Any) -> Any:
+    """Dicts become :class:`FrozenDict`, lists tuples, recursively."""
+    if isinstance(value, Mapping):
+        return FrozenDict({str(k): freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """The inverse of :func:`freeze`: plain dicts and lists for JSON."""
+    if isinstance(value, Mapping):
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [thaw(v) for v in value]
+    return value

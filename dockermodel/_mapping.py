@@ -1,0 +1,438 @@
+"""From the engine's JSON bodies to the host graph's values (pure, no I/O).
+
+Layer sizes
+-----------
+The API never states a layer's own size (its DiffSize). Two exact sources
+give it:
+
+1. **Size differences.** An image's ``Size`` is the sum of the DiffSizes of
+   its whole chain (R2.3.3). So when chain ``c`` (parent chain ``p``) is the
+   top layer of some image and ``p`` is the top of another (or ``c`` is a base
+   layer), ``DiffSize(c) = Size(top c) − Size(top p)``. Classic-builder and
+   ``docker commit`` hosts make every layer the top of some (possibly
+   intermediate) image, so this sizes them all without any history.
+2. **History.** ``/images/{id}/history`` lists one entry per step, newest
+   first, with the DiffSize of the step's layer, or 0 for a step that made no
+   layer — which the API does not flag (R2.5.3). Entries are attributed to
+   ``RootFS.Layers`` (base first) as follows, first rule that applies:
+
+   a. the image has a parent whose attribution is known, one history entry
+      more than it, and the parent's layers plus zero or one: the parent's
+      attribution, plus "layer" for the new entry iff the list grew (exact,
+      R2.5.3);
+   b. entries with ``Size > 0`` are layers; if that accounts for every layer,
+      the zero-size entries are empty steps; if the zero-size entries are
+      exactly the missing layers, they all are layers (exact);
+   c. otherwise zero-size ``#(nop)`` entries are taken as empty and the
+      earliest remaining zero-size entries as the missing layers. Only this
+      rule can misplace a zero: it never changes an image's ``Size``.
+
+Source 1 wins where both apply; a layer neither can size makes
+:class:`~dockermodel.errors.InvalidPayload` name the missing history. Every
+image's layers must add up to its ``Size``; a payload where they don't is
+rejected, naming the image.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from . import _fields as f
+from . import reference as _ref
+from ._frozen import FrozenDict
+from .digest import chain_ids
+from .errors import InvalidPayload, InvalidReference
+from .model import (
+    BuildCacheRecord,
+    Container,
+    HistoryEntry,
+    Image,
+    Layer,
+    Volume,
+    parse_timestamp_ns,
+)
+
+if TYPE_CHECKING:
+    from .host import Host
+
+__all__ = ["HostParts", "host_parts_from_api", "payloads_from_host"]
+
+_IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}\Z")
+_NONE_TAG = "<none>:<none>"
+_NONE_DIGEST = "<none>@<none>"
+
+
+@attrs.frozen
+class HostParts:
+    images: dict[str, Image]
+    containers: dict[str, Container]
+    layers: dict[str, Layer]
+    volumes: tuple[Volume, ...]
+    build_cache: tuple[BuildCacheRecord, ...] | None
+    version: Mapping[str, Any] | None
+
+
+@attrs.define
+class _Raw:
+    """One image's raw facts while the graph is assembled."""
+
+    index: int
+    id: str
+    parent: str | None
+    created: int
+    created_ns: int
+    size: int
+    labels: dict[str, str] | None
+    repo_tags: tuple[str, ...]
+    repo_digests: tuple[str, ...]
+    diff_ids: tuple[str, ...]
+    chain: tuple[str, ...]
+    history: list[Mapping[str, Any]] | None  # oldest first
+    mask: list[bool] | None = None
+    mask_done: bool = False
+
+
+def _references(values: Sequence[str], path: str, digest: bool) -> tuple[_ref.Reference, ...]:
+    refs = []
+    for i, text in enumerate(values):
+        if text in (_NONE_TAG, _NONE_DIGEST):
+            continue
+        try:
+            ref = _ref.parse_normalized_named(text)
+        except InvalidReference as exc:
+            raise InvalidPayload(f"{path}[{i}]", f"{exc.message}: {text!r}") from None
+        if (ref.digest is not None) != digest:
+            kind = "a digest reference" if digest else "a tag reference"
+            raise InvalidPayload(f"{path}[{i}]", f"expected {kind}, got {text!r}")
+        refs.append(ref)
+    return tuple(sorted(refs, key=str))
+
+
+def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
+    """Validate the payload document and assemble images, layers and containers."""
+    doc = f.obj(payloads, "payloads")
+    summaries = f.arr(doc.get("images_all"), "images_all")
+    inspects = f.obj(doc.get("image_inspect", {}), "image_inspect")
+    histories = f.obj(doc.get("image_history", {}), "image_history")
+    container_items = f.arr(doc.get("containers", []), "containers")
+
+    raws: dict[str, _Raw] = {}
+    for i, item in enumerate(summaries):
+        path = f"images_all[{i}]"
+        s = f.obj(item, path)
+        image_id = f.string(s, "Id", path)
+        if not _IMAGE_ID.match(image_id):
+            raise InvalidPayload(
+                f"{path}.Id", f"expected sha256: and 64 lowercase hex, got {image_id!r}"
+            )
+        if image_id in raws:
+            raise InvalidPayload(f"{path}.Id", f"duplicate image {image_id}")
+        parent = f.string(s, "ParentId", path, "") or None
+        if parent is not None and not _IMAGE_ID.match(parent):
+            raise InvalidPayload(f"{path}.ParentId", f"expected an image id, got {parent!r}")
+        ipath = f"image_inspect[{image_id!r}]"
+        if image_id not in inspects:
+            raise InvalidPayload("image_inspect", f"no entry for {image_id}")
+        ins = f.obj(inspects[image_id], ipath)
+        rootfs = ins.get("RootFS")
+        diff_ids: tuple[str, ...] = ()
+        if rootfs is not None:
+            diff_ids = f.strings(f.obj(rootfs, f"{ipath}.RootFS"), "Layers", f"{ipath}.RootFS")
+        for k, d in enumerate(diff_ids):
+            if not _IMAGE_ID.match(d):
+                raise InvalidPayload(
+                    f"{ipath}.RootFS.Layers[{k}]", f"expected a sha256 digest, got {d!r}"
+                )
+        created_text = f.string(ins, "Created", ipath)
+        created_ns = parse_timestamp_ns(created_text, f"{ipath}.Created")
+        history: list[Mapping[str, Any]] | None = None
+        if image_id in histories:
+            hpath = f"image_history[{image_id!r}]"
+            entries = f.arr(histories[image_id], hpath)
+            history = []
+            for k, entry in enumerate(entries):
+                e = f.obj(entry, f"{hpath}[{k}]")
+                f.integer(e, "Size", f"{hpath}[{k}]")
+                history.append(e)
+            history.reverse()
+        raws[image_id] = _Raw(
+            index=i,
+            id=image_id,
+            parent=parent,
+            created=f.integer(s, "Created", path),
+            created_ns=created_ns,
+            size=f.integer(s, "Size", path),
+            labels=f.labels(s, "Labels", path),
+            repo_tags=f.strings(s, "RepoTags", path),
+            repo_digests=f.strings(s, "RepoDigests", path),
+            diff_ids=diff_ids,
+            chain=chain_ids(diff_ids),
+            history=history,
+        )
+
+    sizes = _layer_sizes(raws)
+    layers: dict[str, Layer] = {}
+    images: dict[str, Image] = {}
+    for raw in raws.values():
+        path = f"images_all[{raw.index}]"
+        parent_chain: str | None = None
+        for d, c in zip(raw.diff_ids, raw.chain, strict=True):
+            if c not in layers:
+                layers[c] = Layer(chain_id=c, diff_id=d, parent=parent_chain, size=sizes[c])
+            parent_chain = c
+        total = sum(sizes[c] for c in raw.chain)
+        if total != raw.size:
+            raise InvalidPayload(
+                f"{path}.Size",
+                f"{raw.size} is not the sum of the image's layer sizes ({total})",
+            )
+        images[raw.id] = Image(
+            id=raw.id,
+            repo_tags=_references(raw.repo_tags, f"{path}.RepoTags", digest=False),
+            repo_digests=_references(raw.repo_digests, f"{path}.RepoDigests", digest=True),
+            parent=raw.parent,
+            created=raw.created,
+            created_ns=raw.created_ns,
+            labels=FrozenDict(raw.labels) if raw.labels is not None else None,
+            diff_ids=raw.diff_ids,
+            layers=raw.chain,
+            size=raw.size,
+            history=_history_entries(raw),
+        )
+
+    containers: dict[str, Container] = {}
+    for i, item in enumerate(container_items):
+        container = Container.from_api(item, f"containers[{i}]")
+        used = images.get(container.image_id)
+        if used is not None:
+            container = attrs.evolve(container, layers=used.layers)
+        containers[container.id] = container
+
+    volumes: tuple[Volume, ...] = ()
+    build_cache: tuple[BuildCacheRecord, ...] | None = None
+    if doc.get("system_df") is not None:
+        df = f.obj(doc["system_df"], "system_df")
+        vols = df.get("Volumes")
+        if vols is not None:
+            volumes = tuple(
+                Volume.from_api(v, f"system_df.Volumes[{i}]")
+                for i, v in enumerate(f.arr(vols, "system_df.Volumes"))
+            )
+        cache = df.get("BuildCache")
+        if cache is not None:
+            build_cache = tuple(
+                BuildCacheRecord.from_api(r, f"system_df.BuildCache[{i}]")
+                for i, r in enumerate(f.arr(cache, "system_df.BuildCache"))
+            )
+    version = doc.get("version")
+    if version is not None:
+        version = FrozenDict(f.obj(version, "version"))
+    return HostParts(images, containers, layers, volumes, build_cache, version)
+
+
+def _layer_sizes(raws: Mapping[str, _Raw]) -> dict[str, int]:
+    """DiffSize of every chain id, by size differences, then histories (module doc)."""
+    top_size: dict[str, int] = {}
+    top_owner: dict[str, _Raw] = {}
+    for raw in raws.values():
+        if not raw.chain:
+            continue
+        top = raw.chain[-1]
+        if top in top_size and top_size[top] != raw.size:
+            other = top_owner[top]
+            raise InvalidPayload(
+                f"images_all[{raw.index}].Size",
+                f"{raw.size} differs from {other.size} of {other.id}, which has the same top layer",
+            )
+        top_size[top] = raw.size
+        top_owner[top] = raw
+    sizes: dict[str, int] = {}
+    unknown: dict[str, list[_Raw]] = {}
+    for raw in raws.values():
+        for k, c in enumerate(raw.chain):
+            if c in sizes:
+                continue
+            below = raw.chain[k - 1] if k else None
+            if c in top_size and (below is None or below in top_size):
+                diff = top_size[c] - (top_size[below] if below is not None else 0)
+                if diff < 0:
+                    raise InvalidPayload(
+                        f"images_all[{top_owner[c].index}].Size",
+                        f"smaller than the Size of the image below it ({top_owner[below or c].id})",
+                    )
+                sizes[c] = diff
+                unknown.pop(c, None)
+            else:
+                unknown.setdefault(c, []).append(raw)
+    for c, holders in unknown.items():
+        if c in sizes:
+            continue
+        for raw in holders:
+            mask = _mask(raw, raws)
+            if mask is None:
+                continue
+            k = raw.chain.index(c)
+            layer_entries = [e for e, is_layer in zip(raw.history or (), mask, strict=True) if is_layer]
+            sizes[c] = int(layer_entries[k]["Size"])
+            # every other layer of this image is sized by the same attribution
+            for j, cj in enumerate(raw.chain):
+                sizes.setdefault(cj, int(layer_entries[j]["Size"]))
+            break
+        else:
+            owner = holders[0]
+            raise InvalidPayload(
+                "image_history",
+                f"no usable entry for {owner.id}, needed to size its layer {c}",
+            )
+    return sizes
+
+
+def _mask(raw: _Raw, raws: Mapping[str, _Raw]) -> list[bool] | None:
+    """For each history entry (oldest first): did it make a layer? (module doc, rules a-c)."""
+    if raw.mask_done:
+        return raw.mask
+    # iterative over the parent chain to avoid deep recursion
+    stack = [raw]
+    while True:
+        top = stack[-1]
+        parent = raws.get(top.parent) if top.parent else None
+        if parent is None or parent.mask_done or parent.history is None:
+            break
+        stack.append(parent)
+    for item in reversed(stack):
+        item.mask = _own_mask(item, raws)
+        item.mask_done = True
+    return raw.mask
+
+
+def _own_mask(raw: _Raw, raws: Mapping[str, _Raw]) -> list[bool] | None:
+    history = raw.history
+    if history is None:
+        return None
+    n = len(raw.chain)
+    parent = raws.get(raw.parent) if raw.parent else None
+    if (
+        parent is not None
+        and parent.mask_done
+        and parent.mask is not None
+        and parent.history is not None
+        and len(history) == len(parent.history) + 1
+        and raw.chain[: len(parent.chain)] == parent.chain
+        and n - len(parent.chain) in (0, 1)
+    ):
+        return [*parent.mask, n == len(parent.chain) + 1]
+    sizes = [int(e["Size"]) for e in history]
+    positives = sum(1 for s in sizes if s > 0)
+    zeros = len(sizes) - positives
+    need = n - positives
+    if need < 0 or need > zeros:
+        return None
+    if need == 0:
+        return [s > 0 for s in sizes]
+    if need == zeros:
+        return [True] * len(sizes)
+    mask = [s > 0 for s in sizes]
+    candidates = [
+        i
+        for i, e in enumerate(history)
+        if sizes[i] == 0 and "#(nop)" not in str(e.get("CreatedBy", ""))
+    ]
+    if len(candidates) < need:
+        candidates = [i for i in range(len(sizes)) if sizes[i] == 0]
+    for i in candidates[:need]:
+        mask[i] = True
+    return mask
+
+
+def _history_entries(raw: _Raw) -> tuple[HistoryEntry, ...]:
+    if raw.history is None or not raw.mask_done or raw.mask is None:
+        if raw.history is None:
+            return ()
+        mask = _own_mask_simple(raw)
+    else:
+        mask = raw.mask
+    out = []
+    for e, is_layer in zip(raw.history, mask, strict=True):
+        out.append(
+            HistoryEntry(
+                created=int(e.get("Created") or 0),
+                created_by=str(e.get("CreatedBy") or ""),
+                comment=str(e.get("Comment") or ""),
+                size=int(e["Size"]),
+                empty_layer=not is_layer,
+            )
+        )
+    return tuple(out)
+
+
+def _own_mask_simple(raw: _Raw) -> list[bool]:
+    assert raw.history is not None
+    return [int(e["Size"]) > 0 for e in raw.history]
+
+
+def payloads_from_host(host: Host) -> dict[str, Any]:
+    """A payload document for a host that was not read from one (e.g. after ``apply``).
+
+    Holds what :meth:`Host.from_api` needs to rebuild an equal host: the image
+    list, minimal inspect bodies (``Id``, ``RepoTags``, ``RepoDigests``,
+    ``Parent``, ``Created``, ``RootFS``, ``Size``), histories rebuilt from the
+    model, and the container list.
+    """
+    images_all = host.list_images(all=True)
+    inspect: dict[str, Any] = {}
+    history: dict[str, Any] = {}
+    for image in host.images.values():
+        inspect[image.id] = {
+            "Id": image.id,
+            "RepoTags": [_ref.familiar_string(r) for r in image.repo_tags],
+            "RepoDigests": [_ref.familiar_string(r) for r in image.repo_digests],
+            "Parent": image.parent or "",
+            "Created": _format_ns(image.created_ns),
+            "Size": image.size,
+            "VirtualSize": image.size,
+            "RootFS": {"Type": "layers", "Layers": list(image.diff_ids)}
+            if image.diff_ids
+            else {"Type": "layers"},
+        }
+        if image.history:
+            history[image.id] = [
+                {
+                    "Id": "<missing>",
+                    "Created": e.created,
+                    "CreatedBy": e.created_by,
+                    "Tags": None,
+                    "Size": e.size,
+                    "Comment": e.comment,
+                }
+                for e in reversed(image.history)
+            ]
+    doc: dict[str, Any] = {
+        "images_all": images_all,
+        "image_inspect": inspect,
+        "image_history": history,
+        "containers": host.list_containers(all=True),
+    }
+    if host.volumes or host.build_cache is not None:
+        doc["system_df"] = {
+            "Volumes": [v.to_api() for v in host.volumes],
+            "BuildCache": [r.to_api() for r in host.build_cache]
+            if host.build_cache is not None
+            else None,
+        }
+    if host.version is not None:
+        doc["version"] = dict(host.version)
+    return doc
+
+
+def _format_ns(ns: int) -> str:
+    from datetime import datetime, timezone
+
+    seconds, frac = divmod(ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        stamp += "." + f"{frac:09d}".rstrip("0")
+    return stamp + "Z"

@@ -1,0 +1,148 @@
+"""Disk usage, as the engine counts it and exactly.
+
+The engine's figures (``GET /system/df`` in Engine 20.10, ENGINE_SEMANTICS §4.1):
+
+* the **listed set** S is the default image list (every image but the
+  intermediates: no reference and at least one child);
+* ``Size`` of an image is its whole chain: ``Σ DiffSize`` (R2.3.3);
+* ``SharedSize`` counts, over S only, the chain ids that more than one image
+  of S holds: ``Σ DiffSize(c)`` for the image's chain ids ``c`` with
+  ``refs[c] > 1`` (R4.1.2) — a layer shared only with intermediates is not
+  shared in 20.10;
+* ``Containers`` is the number of containers in any state created from the
+  image (R4.1.1);
+* ``LayersSize`` is ``Σ DiffSize`` over the distinct chain ids of the images
+  of S (R4.1.3) — layers held only by containers of deleted images are left
+  out.
+
+Two "reclaimable" figures:
+
+* :attr:`DiskUsage.engine_reclaimable` is what ``docker system df`` prints
+  for images: ``LayersSize − Σ (Size − SharedSize)`` over the listed images
+  with ``Containers ≠ 0`` (the CLI's formula, R4.2). It subtracts only the
+  *unique* part of used images, so a layer that a used image shares with an
+  unused one counts as reclaimable although removing every unused image would
+  not free it;
+* :attr:`DiskUsage.reclaimable` is exact: the bytes of every layer on disk
+  that is in no chain of an image that a container (any state) uses and in no
+  container's own chain — what removing every image that no container uses
+  (``docker image prune -a``, parents included) frees.
+
+Worked example (ENGINE_SEMANTICS §4.7): base L1 (1 982 256 B) shared by
+``app`` (L1+L2+L3) and ``other`` (L1+L4); a container uses ``app``. The CLI's
+figure is ``LayersSize − (Size(app) − SharedSize(app)) = 2 116 352 − 130 000
+= 1 986 352`` — it counts L1 (1 982 256 B) as reclaimable, yet ``app`` holds
+it; removing every unused image frees only L4: ``reclaimable = 4 096``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .model import Container, Image
+
+if TYPE_CHECKING:
+    from .host import Host
+
+__all__ = ["DiskUsage", "ImageUsage"]
+
+
+@attrs.frozen
+class ImageUsage:
+    """One row of ``docker system df -v``'s image table."""
+
+    image: Image
+    size: int
+    shared_size: int
+    containers: int
+
+    @property
+    def unique_size(self) -> int:
+        """``Size − SharedSize``: the CLI's UNIQUE SIZE."""
+        return self.size - self.shared_size
+
+
+@attrs.frozen
+class DiskUsage:
+    """What ``GET /system/df`` reports for a host, plus the exact reclaimable bytes."""
+
+    layers_size: int
+    images: tuple[ImageUsage, ...]
+    containers: tuple[Container, ...]
+    reclaimable: int
+    #: The ``Images`` summaries, as :meth:`Host.list_images` renders them.
+    _summaries: tuple[dict[str, Any], ...] = attrs.field(eq=False, repr=False)
+    _host: Host = attrs.field(eq=False, repr=False)
+
+    @classmethod
+    def of(cls, host: Host) -> DiskUsage:
+        listed = host.listed_images()
+        refs: Counter[str] = Counter()
+        for image in listed:
+            refs.update(set(image.layers))
+        layers_size = sum(host.layers[c].size for c in refs)
+        rows = []
+        summaries = []
+        for image in listed:
+            shared = sum(host.layers[c].size for c in set(image.layers) if refs[c] > 1)
+            used = len(host.users(image.id))
+            rows.append(
+                ImageUsage(image=image, size=image.size, shared_size=shared, containers=used)
+            )
+            summary = host.image_summary(image)
+            summary["SharedSize"] = shared
+            summary["Containers"] = used
+            summaries.append(summary)
+        held: set[str] = set()
+        for container in host.containers.values():
+            held.update(container.layers)
+            creation = host.images.get(container.image_id)
+            if creation is not None:
+                held.update(creation.layers)
+        reclaimable = sum(layer.size for c, layer in host.layers.items() if c not in held)
+        return cls(
+            layers_size=layers_size,
+            images=tuple(rows),
+            containers=tuple(host.containers.values()),
+            reclaimable=reclaimable,
+            summaries=tuple(summaries),
+            host=host,
+        )
+
+    @property
+    def engine_reclaimable(self) -> int:
+        """The Images RECLAIMABLE figure of ``docker system df`` (CLI formula, R4.2)."""
+        used_unique = sum(row.unique_size for row in self.images if row.containers != 0)
+        return self.layers_size - used_unique
+
+    @property
+    def engine_reclaimable_percent(self) -> int | None:
+        """The percentage the CLI prints beside it (truncated toward zero), if any."""
+        if self.layers_size <= 0:
+            return None
+        r = self.engine_reclaimable
+        percent = abs(r) * 100 // self.layers_size  # Go's int64 division truncates toward zero
+        return percent if r >= 0 else -percent
+
+    @property
+    def active_images(self) -> int:
+        """Listed images with at least one container (the ACTIVE column)."""
+        return sum(1 for row in self.images if row.containers > 0)
+
+    def to_api(self) -> dict[str, Any]:
+        """The ``GET /system/df`` document for this state (API 1.41, Engine 20.10)."""
+        host = self._host
+        build_cache = (
+            [r.to_api() for r in host.build_cache] if host.build_cache is not None else None
+        )
+        return {
+            "LayersSize": self.layers_size,
+            "Images": [dict(s) for s in self._summaries],
+            "Containers": host.list_containers(all=True),
+            "Volumes": [v.to_api() for v in host.volumes],
+            "BuildCache": build_cache,
+            "BuilderSize": sum(r.size for r in host.build_cache or ()),
+        }
