@@ -36,6 +36,8 @@ def _kind(value: Any) -> str:
 
 def obj(value: Any, path: str) -> Mapping[str, Any]:
     """``value`` as a JSON object."""
+    if type(value) is dict:
+        return value
     if not isinstance(value, Mapping):
         raise InvalidPayload(path, f"expected an object, got {_kind(value)}")
     return value
@@ -74,6 +76,8 @@ def opt_string(o: Mapping[str, Any], key: str, path: str) -> str | None:
 
 def integer(o: Mapping[str, Any], key: str, path: str, default: Any = _MISSING) -> int:
     value = _get(o, key, path, default)
+    if type(value) is int:
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidPayload(f"{path}.{key}", f"expected an integer, got {_kind(value)}")
     if isinstance(value, float):

@@ -52,10 +52,13 @@ class FrozenDict(Mapping[str, _V]):
 
 def freeze(value: Any) -> Any:
     """Dicts become :class:`FrozenDict`, lists tuples, recursively."""
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or kind is float or value is None:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return FrozenDict({str(k): freeze(v) for k, v in value.items()})
-    if isinstance(value, (list, tuple)):
-        return tuple(freeze(v) for v in value)
+    if kind is list or kind is tuple:
+        return tuple([freeze(v) for v in value])
     return value
 
 

@@ -44,12 +44,11 @@ import attrs
 from . import _fields as f
 from . import reference as _ref
 from ._frozen import FrozenDict
-from .digest import chain_ids
+from .digest import chain_id
 from .errors import InvalidPayload, InvalidReference
 from .model import (
     BuildCacheRecord,
     Container,
-    HistoryEntry,
     Image,
     Layer,
     Volume,
@@ -74,6 +73,32 @@ class HostParts:
     volumes: tuple[Volume, ...]
     build_cache: tuple[BuildCacheRecord, ...] | None
     version: Mapping[str, Any] | None
+
+
+class _ChainCache:
+    """Chain ids of many images, each (parent chain, diff id) step hashed once.
+
+    Images of one host share most of their chains (every build step is an
+    image), so memoising the step keeps ``from_api`` linear in the number of
+    layer references with one SHA-256 per distinct layer.
+    """
+
+    def __init__(self) -> None:
+        self._steps: dict[tuple[str, str], str] = {}
+
+    def of(self, diff_ids: Sequence[str]) -> tuple[str, ...]:
+        out: list[str] = []
+        previous = ""
+        steps = self._steps
+        for d in diff_ids:
+            key = (previous, d)
+            c = steps.get(key)
+            if c is None:
+                c = chain_id([previous, d]) if previous else d
+                steps[key] = c
+            out.append(c)
+            previous = c
+        return tuple(out)
 
 
 @attrs.define
@@ -121,6 +146,8 @@ def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
     container_items = f.arr(doc.get("containers", []), "containers")
 
     raws: dict[str, _Raw] = {}
+    valid_diff_ids: set[str] = set()
+    chains = _ChainCache()
     for i, item in enumerate(summaries):
         path = f"images_all[{i}]"
         s = f.obj(item, path)
@@ -143,22 +170,22 @@ def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
         if rootfs is not None:
             diff_ids = f.strings(f.obj(rootfs, f"{ipath}.RootFS"), "Layers", f"{ipath}.RootFS")
         for k, d in enumerate(diff_ids):
-            if not _IMAGE_ID.match(d):
-                raise InvalidPayload(
-                    f"{ipath}.RootFS.Layers[{k}]", f"expected a sha256 digest, got {d!r}"
-                )
+            if d not in valid_diff_ids:
+                if not _IMAGE_ID.match(d):
+                    raise InvalidPayload(
+                        f"{ipath}.RootFS.Layers[{k}]", f"expected a sha256 digest, got {d!r}"
+                    )
+                valid_diff_ids.add(d)
         created_text = f.string(ins, "Created", ipath)
         created_ns = parse_timestamp_ns(created_text, f"{ipath}.Created")
         history: list[Mapping[str, Any]] | None = None
         if image_id in histories:
             hpath = f"image_history[{image_id!r}]"
             entries = f.arr(histories[image_id], hpath)
-            history = []
+            history = list(reversed(entries))
             for k, entry in enumerate(entries):
-                e = f.obj(entry, f"{hpath}[{k}]")
-                f.integer(e, "Size", f"{hpath}[{k}]")
-                history.append(e)
-            history.reverse()
+                if type(entry) is not dict or type(entry.get("Size")) is not int:
+                    f.integer(f.obj(entry, f"{hpath}[{k}]"), "Size", f"{hpath}[{k}]")
         raws[image_id] = _Raw(
             index=i,
             id=image_id,
@@ -170,7 +197,7 @@ def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
             repo_tags=f.strings(s, "RepoTags", path),
             repo_digests=f.strings(s, "RepoDigests", path),
             diff_ids=diff_ids,
-            chain=chain_ids(diff_ids),
+            chain=chains.of(diff_ids),
             history=history,
         )
 
@@ -201,7 +228,6 @@ def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
             diff_ids=raw.diff_ids,
             layers=raw.chain,
             size=raw.size,
-            history=_history_entries(raw),
         )
 
     containers: dict[str, Container] = {}
@@ -211,6 +237,7 @@ def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
         if used is not None:
             container = attrs.evolve(container, layers=used.layers)
         containers[container.id] = container
+    _held_layers(doc, containers, layers)
 
     volumes: tuple[Volume, ...] = ()
     build_cache: tuple[BuildCacheRecord, ...] | None = None
@@ -232,6 +259,41 @@ def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
     if version is not None:
         version = FrozenDict(f.obj(version, "version"))
     return HostParts(images, containers, layers, volumes, build_cache, version)
+
+
+def _held_layers(
+    doc: Mapping[str, Any], containers: dict[str, Container], layers: dict[str, Layer]
+) -> None:
+    """Read the optional ``held_layers`` extension (not an engine body).
+
+    ``{container id: [{"ChainID", "DiffID", "Size"}, …]}`` (base first) records
+    the layer chain of a container whose image was force-deleted (§5.7): the
+    engine keeps those layers for the container but no API call lists them.
+    :func:`payloads_from_host` writes it for hosts produced by
+    :meth:`Host.apply`, so a snapshot of such a state loses nothing.
+    """
+    held = doc.get("held_layers")
+    if held is None:
+        return
+    for cid, entries in f.obj(held, "held_layers").items():
+        path = f"held_layers[{cid!r}]"
+        if cid not in containers:
+            raise InvalidPayload(path, "no such container in containers")
+        chain: list[str] = []
+        parent: str | None = None
+        for k, entry in enumerate(f.arr(entries, path)):
+            e = f.obj(entry, f"{path}[{k}]")
+            c = f.string(e, "ChainID", f"{path}[{k}]")
+            if c not in layers:
+                layers[c] = Layer(
+                    chain_id=c,
+                    diff_id=f.string(e, "DiffID", f"{path}[{k}]"),
+                    parent=parent,
+                    size=f.integer(e, "Size", f"{path}[{k}]"),
+                )
+            chain.append(c)
+            parent = c
+        containers[cid] = attrs.evolve(containers[cid], layers=tuple(chain))
 
 
 def _layer_sizes(raws: Mapping[str, _Raw]) -> dict[str, int]:
@@ -276,7 +338,9 @@ def _layer_sizes(raws: Mapping[str, _Raw]) -> dict[str, int]:
             if mask is None:
                 continue
             k = raw.chain.index(c)
-            layer_entries = [e for e, is_layer in zip(raw.history or (), mask, strict=True) if is_layer]
+            layer_entries = [
+                e for e, is_layer in zip(raw.history or (), mask, strict=True) if is_layer
+            ]
             sizes[c] = int(layer_entries[k]["Size"])
             # every other layer of this image is sized by the same attribution
             for j, cj in enumerate(raw.chain):
@@ -348,32 +412,6 @@ def _own_mask(raw: _Raw, raws: Mapping[str, _Raw]) -> list[bool] | None:
     return mask
 
 
-def _history_entries(raw: _Raw) -> tuple[HistoryEntry, ...]:
-    if raw.history is None or not raw.mask_done or raw.mask is None:
-        if raw.history is None:
-            return ()
-        mask = _own_mask_simple(raw)
-    else:
-        mask = raw.mask
-    out = []
-    for e, is_layer in zip(raw.history, mask, strict=True):
-        out.append(
-            HistoryEntry(
-                created=int(e.get("Created") or 0),
-                created_by=str(e.get("CreatedBy") or ""),
-                comment=str(e.get("Comment") or ""),
-                size=int(e["Size"]),
-                empty_layer=not is_layer,
-            )
-        )
-    return tuple(out)
-
-
-def _own_mask_simple(raw: _Raw) -> list[bool]:
-    assert raw.history is not None
-    return [int(e["Size"]) > 0 for e in raw.history]
-
-
 def payloads_from_host(host: Host) -> dict[str, Any]:
     """A payload document for a host that was not read from one (e.g. after ``apply``).
 
@@ -410,12 +448,22 @@ def payloads_from_host(host: Host) -> dict[str, Any]:
                 }
                 for e in reversed(image.history)
             ]
+    held = {
+        c.id: [
+            {"ChainID": k, "DiffID": host.layers[k].diff_id, "Size": host.layers[k].size}
+            for k in c.layers
+        ]
+        for c in host.containers.values()
+        if c.layers and c.image_id not in host.images
+    }
     doc: dict[str, Any] = {
         "images_all": images_all,
         "image_inspect": inspect,
         "image_history": history,
         "containers": host.list_containers(all=True),
     }
+    if held:
+        doc["held_layers"] = held
     if host.volumes or host.build_cache is not None:
         doc["system_df"] = {
             "Volumes": [v.to_api() for v in host.volumes],

@@ -117,7 +117,6 @@ class Image:
     diff_ids: tuple[str, ...]
     layers: tuple[str, ...]
     size: int
-    history: tuple[HistoryEntry, ...] = ()
 
     @property
     def short_id(self) -> str:

@@ -1,0 +1,58 @@
+"""Scale of the host graph: ``Host.from_api`` plus ``disk_usage().to_api()``.
+
+Synthetic classic-builder payloads (benchmarks/synthetic.py): 10,000 images
+(~120,000 layer references) and 2,000 containers, then ten times that, in the
+same run. Prints the time of each size, the growth ratio (target: at most 12
+for 10x the input) and the engine's own figure for scale (ENGINE_SCALE.md:
+GET /system/df takes ~0.7 s for ~3,000 images).
+
+    python benchmarks/bench_host.py [--sizes 10000,100000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from synthetic import synthetic_payloads  # noqa: E402
+
+from dockermodel import Host  # noqa: E402
+
+
+def run(images: int, repeat: int) -> tuple[float, int]:
+    payloads = synthetic_payloads(images=images, containers=images // 5)
+    refs = sum(len(v["RootFS"]["Layers"]) for v in payloads["image_inspect"].values())
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        host = Host.from_api(payloads)
+        host.disk_usage().to_api()
+        best = min(best, time.perf_counter() - start)
+    return best, refs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = []
+    for n in sizes:
+        seconds, refs = run(n, args.repeat if n <= 20_000 else 1)
+        results.append((n, seconds))
+        print(f"{n:>8} images, {n // 5:>6} containers, {refs:>9} layer refs: "
+              f"from_api + disk_usage().to_api() {seconds:.3f} s")
+    for (n0, t0), (n1, t1) in zip(results, results[1:]):
+        print(f"growth {n0} -> {n1} images ({n1 / n0:.0f}x input): {t1 / t0:.2f}x time")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
