@@ -103,9 +103,9 @@ def test_layer_sizes_and_chain_ids_are_the_engines(engine: Any, state: dict[str,
     host = from_docker(engine.client)
     # every layer the model knows is in the layer store under its chain id
     assert set(host.layers) <= engine.layerdb_chain_ids()
+    layerdb = engine.root / "image" / "overlay2" / "layerdb" / "sha256"
     for chain_id, layer in host.layers.items():
-        size_file = engine.root / "image" / "overlay2" / "layerdb" / "sha256" / chain_id[7:] / "size"
-        assert int(size_file.read_text()) == layer.size, chain_id
+        assert int((layerdb / chain_id[7:] / "size").read_text()) == layer.size, chain_id
     app = host.images[state["app"]]
     assert [host.layers[c].size for c in app.layers] == [1_982_256, 100_000, 30_000]
     mkdir = host.images[state["mkdir"]]
