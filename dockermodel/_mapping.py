@@ -58,7 +58,7 @@ from .model import (
 if TYPE_CHECKING:
     from .host import Host
 
-__all__ = ["HostParts", "host_parts_from_api", "payloads_from_host"]
+__all__ = ["HostParts", "history_needed", "host_parts_from_api", "payloads_from_host"]
 
 _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _NONE_TAG = "<none>:<none>"
@@ -140,11 +140,38 @@ def _references(values: Sequence[str], path: str, digest: bool) -> tuple[_ref.Re
 def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
     """Validate the payload document and assemble images, layers and containers."""
     doc = f.obj(payloads, "payloads")
+    container_items = f.arr(doc.get("containers", []), "containers")
+    raws = _parse_images(doc)
+    sizes = _layer_sizes(raws)
+    return _assemble(doc, raws, sizes, container_items)
+
+
+def history_needed(payloads: Mapping[str, Any]) -> list[str]:
+    """Ids of the images whose ``/history`` is needed to size every layer.
+
+    Needs only ``images_all`` and ``image_inspect``. A layer that the size
+    differences of the module doc do not give is sized from the history of
+    the image with the shortest chain that holds it, plus that image's local
+    ancestors (rule a). Classic-builder and commit hosts need none.
+    """
+    doc = f.obj(payloads, "payloads")
+    raws = _parse_images({**doc, "image_history": {}})
+    _, unknown = _difference_sizes(raws)
+    needed: set[str] = set()
+    for holders in unknown.values():
+        best = min(holders, key=lambda r: (len(r.chain), r.id))
+        image_id: str | None = best.id
+        while image_id is not None and image_id in raws and image_id not in needed:
+            needed.add(image_id)
+            image_id = raws[image_id].parent
+    return sorted(needed)
+
+
+def _parse_images(doc: Mapping[str, Any]) -> dict[str, _Raw]:
+    """Validate ``images_all``, ``image_inspect`` and ``image_history`` into raw image facts."""
     summaries = f.arr(doc.get("images_all"), "images_all")
     inspects = f.obj(doc.get("image_inspect", {}), "image_inspect")
     histories = f.obj(doc.get("image_history", {}), "image_history")
-    container_items = f.arr(doc.get("containers", []), "containers")
-
     raws: dict[str, _Raw] = {}
     valid_diff_ids: set[str] = set()
     chains = _ChainCache()
@@ -201,7 +228,15 @@ def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
             history=history,
         )
 
-    sizes = _layer_sizes(raws)
+    return raws
+
+
+def _assemble(
+    doc: Mapping[str, Any],
+    raws: Mapping[str, _Raw],
+    sizes: Mapping[str, int],
+    container_items: Sequence[Any],
+) -> HostParts:
     layers: dict[str, Layer] = {}
     images: dict[str, Image] = {}
     for raw in raws.values():
@@ -298,6 +333,34 @@ def _held_layers(
 
 def _layer_sizes(raws: Mapping[str, _Raw]) -> dict[str, int]:
     """DiffSize of every chain id, by size differences, then histories (module doc)."""
+    sizes, unknown = _difference_sizes(raws)
+    for c, holders in unknown.items():
+        if c in sizes:
+            continue
+        for raw in holders:
+            mask = _mask(raw, raws)
+            if mask is None:
+                continue
+            k = raw.chain.index(c)
+            layer_entries = [
+                e for e, is_layer in zip(raw.history or (), mask, strict=True) if is_layer
+            ]
+            sizes[c] = int(layer_entries[k]["Size"])
+            # every other layer of this image is sized by the same attribution
+            for j, cj in enumerate(raw.chain):
+                sizes.setdefault(cj, int(layer_entries[j]["Size"]))
+            break
+        else:
+            owner = holders[0]
+            raise InvalidPayload(
+                "image_history",
+                f"no usable entry for {owner.id}, needed to size its layer {c}",
+            )
+    return sizes
+
+
+def _difference_sizes(raws: Mapping[str, _Raw]) -> tuple[dict[str, int], dict[str, list[_Raw]]]:
+    """Sizes given by ``Size`` differences, and the images holding each layer still unknown."""
     top_size: dict[str, int] = {}
     top_owner: dict[str, _Raw] = {}
     for raw in raws.values():
@@ -330,29 +393,7 @@ def _layer_sizes(raws: Mapping[str, _Raw]) -> dict[str, int]:
                 unknown.pop(c, None)
             else:
                 unknown.setdefault(c, []).append(raw)
-    for c, holders in unknown.items():
-        if c in sizes:
-            continue
-        for raw in holders:
-            mask = _mask(raw, raws)
-            if mask is None:
-                continue
-            k = raw.chain.index(c)
-            layer_entries = [
-                e for e, is_layer in zip(raw.history or (), mask, strict=True) if is_layer
-            ]
-            sizes[c] = int(layer_entries[k]["Size"])
-            # every other layer of this image is sized by the same attribution
-            for j, cj in enumerate(raw.chain):
-                sizes.setdefault(cj, int(layer_entries[j]["Size"]))
-            break
-        else:
-            owner = holders[0]
-            raise InvalidPayload(
-                "image_history",
-                f"no usable entry for {owner.id}, needed to size its layer {c}",
-            )
-    return sizes
+    return sizes, unknown
 
 
 def _mask(raw: _Raw, raws: Mapping[str, _Raw]) -> list[bool] | None:
@@ -417,8 +458,10 @@ def payloads_from_host(host: Host) -> dict[str, Any]:
 
     Holds what :meth:`Host.from_api` needs to rebuild an equal host: the image
     list, minimal inspect bodies (``Id``, ``RepoTags``, ``RepoDigests``,
-    ``Parent``, ``Created``, ``RootFS``, ``Size``), histories rebuilt from the
-    model, and the container list.
+    ``Parent``, ``Created``, ``RootFS``, ``Size``), histories rebuilt with
+    one entry per layer (its exact size; the build steps themselves are not
+    part of the model), the container list, and ``held_layers`` for
+    containers whose image was force-deleted.
     """
     images_all = host.list_images(all=True)
     inspect: dict[str, Any] = {}
@@ -436,18 +479,19 @@ def payloads_from_host(host: Host) -> dict[str, Any]:
             if image.diff_ids
             else {"Type": "layers"},
         }
-        if image.history:
-            history[image.id] = [
-                {
-                    "Id": "<missing>",
-                    "Created": e.created,
-                    "CreatedBy": e.created_by,
-                    "Tags": None,
-                    "Size": e.size,
-                    "Comment": e.comment,
-                }
-                for e in reversed(image.history)
-            ]
+        # one entry per layer: exact sizes for from_api (rule b); the steps'
+        # commands are not part of the model
+        history[image.id] = [
+            {
+                "Id": "<missing>",
+                "Created": image.created,
+                "CreatedBy": "",
+                "Tags": None,
+                "Size": host.layers[c].size,
+                "Comment": "rebuilt by dockermodel from the layer sizes",
+            }
+            for c in reversed(image.layers)
+        ]
     held = {
         c.id: [
             {"ChainID": k, "DiffID": host.layers[k].diff_id, "Size": host.layers[k].size}

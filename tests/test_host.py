@@ -438,3 +438,56 @@ def test_host_is_a_value() -> None:
     assert one == two and hash(one.images) == hash(two.images)
     with pytest.raises(AttributeError):
         one.images = {}  # type: ignore[misc]
+
+
+def pulled_host_doc() -> tuple[Doc, dict[str, str]]:
+    """Two "pulled" images: several layers each, no parents, a shared base layer."""
+    d = Doc()
+    ids: dict[str, str] = {}
+    b = d.step("base-layer", layer=500)
+    m = d.step("middle", b, layer=70)
+    e = d.step("meta", m)
+    ids["py"] = d.step("py", e, layer=9, tags=("py:3",))
+    ids["slim"] = d.step("slim", b, layer=33, tags=("py:slim",))
+    payloads = d.payloads()
+    keep = {ids["py"], ids["slim"]}
+    for s in payloads["images_all"]:
+        s["ParentId"] = ""
+    payloads["images_all"] = [s for s in payloads["images_all"] if s["Id"] in keep]
+    d.images = {k: v for k, v in d.images.items() if k in keep}
+    d.inspect = {k: v for k, v in d.inspect.items() if k in keep}
+    d.history = {k: v for k, v in d.history.items() if k in keep}
+    for k in keep:
+        d.images[k]["ParentId"] = ""
+    return d, ids
+
+
+def test_history_needed_only_where_differences_do_not_size() -> None:
+    from dockermodel._mapping import history_needed
+
+    d, _ = worked_example()
+    assert history_needed(d.payloads()) == []
+    pulled, pids = pulled_host_doc()
+    assert history_needed(pulled.payloads()) == sorted([pids["py"], pids["slim"]])
+    host = Host.from_api(pulled.payloads())
+    assert [host.layers[c].size for c in host.images[pids["py"]].layers] == [500, 70, 9]
+    assert [host.layers[c].size for c in host.images[pids["slim"]].layers] == [500, 33]
+    doc = host.disk_usage().to_api()
+    assert doc["LayersSize"] == 500 + 70 + 9 + 33
+    assert {i["Id"]: i["SharedSize"] for i in doc["Images"]} == {pids["py"]: 500, pids["slim"]: 500}
+    missing = pulled.payloads()
+    del missing["image_history"][pids["slim"]]
+    with pytest.raises(InvalidPayload) as info:
+        Host.from_api(missing)
+    assert info.value.field == "image_history"
+    assert pids["slim"] in info.value.problem
+
+
+def test_payloads_rebuilt_from_the_model_round_trip() -> None:
+    from dockermodel._mapping import payloads_from_host
+
+    for doc in (worked_example()[0], pulled_host_doc()[0]):
+        host = Host.from_api(doc.payloads())
+        again = Host.from_api(payloads_from_host(host))
+        assert again == host
+        assert again.disk_usage().to_api() == host.disk_usage().to_api()
