@@ -1,0 +1,52 @@
+"""Shared pytest fixtures: the throwaway engine (see ``tests/enginekit.py``).
+
+* ``engine`` — module-scoped: every test module that asks for it gets a fresh
+  private ``dockerd`` of its own, so modules cannot disturb each other; it is
+  taken down (containers removed, processes ended, mounts and directory
+  deleted) when the module's tests are done.
+* Tests marked ``@pytest.mark.engine`` (and every user of the fixture) are
+  skipped with a visible reason when no engine can run here (not root, no
+  ``dockerd``, no busybox, no CLI). With ``DOCKERMODEL_REQUIRE_ENGINE=1`` (CI
+  sets it) that skip is a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import enginekit
+
+
+def engine_required() -> bool:
+    """Whether an engine test may not skip (``DOCKERMODEL_REQUIRE_ENGINE=1``)."""
+    return os.environ.get(enginekit.REQUIRE_ENGINE_VARIABLE, "") not in ("", "0")
+
+
+def require_engine() -> None:
+    """Skip (or fail, when an engine is required) unless an engine can run here."""
+    reason = enginekit.unavailable_reason()
+    if reason is None:
+        return
+    if engine_required():
+        pytest.fail(f"{reason} ({enginekit.REQUIRE_ENGINE_VARIABLE}=1)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("engine") is not None:
+        require_engine()
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[enginekit.Engine]:
+    """A fresh throwaway engine for this test module."""
+    require_engine()
+    with enginekit.Engine() as started:
+        yield started
