@@ -22,7 +22,7 @@ __all__ = ["synthetic_payloads"]
 
 
 def _hex(rng: random.Random) -> str:
-    return "%064x" % rng.getrandbits(256)
+    return f"{rng.getrandbits(256):064x}"
 
 
 def _chain_id(parent: str, diff: str) -> str:

@@ -223,7 +223,9 @@ class Host:
             return image, ref
         assert isinstance(ref, _ref.Reference)
         tagged = _ref.tag_name_only(ref)
-        hit = self._references.get(str(tagged))
+        # a reference with tag and digest is stored as the digest one (R1.5.5)
+        key = f"{ref.name}@{ref.digest}" if ref.digest is not None else str(tagged)
+        hit = self._references.get(key)
         if hit is not None and hit in self.images:
             return self.images[hit], ref
         found = self._lookup_prefix(name)

@@ -491,3 +491,28 @@ def test_payloads_rebuilt_from_the_model_round_trip() -> None:
         again = Host.from_api(payloads_from_host(host))
         assert again == host
         assert again.disk_usage().to_api() == host.disk_usage().to_api()
+
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+def test_digest_references() -> None:
+    # GIVEN an image pulled by tag (tag + digest) and one pulled by digest only
+    d, ids = worked_example()
+    d.images[ids["app"]]["RepoDigests"] = [f"app@{DIGEST}"]
+    d.images[ids["other"]]["RepoTags"] = None
+    d.images[ids["other"]]["RepoDigests"] = [f"other@{DIGEST}"]
+    host = Host.from_api(d.payloads())
+    assert host.find_image(f"app@{DIGEST}").id == ids["app"]
+    assert host.find_image(f"app:1@{DIGEST}").id == ids["app"]
+    assert host.find_image(f"docker.io/library/other@{DIGEST}").id == ids["other"]
+    with pytest.raises(NotFound, match=r"^No such image: other:latest$"):
+        host.find_image("other")
+    listed = {i["Id"]: i for i in host.list_images()}
+    assert listed[ids["app"]]["RepoTags"] == ["app:1"]
+    assert listed[ids["app"]]["RepoDigests"] == [f"app@{DIGEST}"]
+    assert listed[ids["other"]]["RepoTags"] is None
+    assert listed[ids["other"]]["RepoDigests"] == [f"other@{DIGEST}"]
+    # a digest-only image is "dangling" for the list filter (R3.1.4)
+    dangling = host.list_images(filters={"dangling": True})
+    assert [i["Id"] for i in dangling] == [ids["other"]]
