@@ -1,0 +1,90 @@
+"""Every parse function answers hostile input in time linear in its length.
+
+GRAMMAR.md §9: a backtracking matcher can go quadratic (or worse) on inputs
+such as ``'a.'*N``. We time each function at N and 8N characters (the best
+of several runs, in CPU time) and require the ratio to stay far below the 64 a quadratic
+algorithm would show. Growth, not wall-clock time, is what is asserted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+
+import pytest
+
+from dockermodel import errors
+from dockermodel.reference import (
+    parse,
+    parse_any_reference,
+    parse_docker_ref,
+    parse_named,
+    parse_normalized_named,
+    with_name,
+)
+
+HOSTILE: list[tuple[str, Callable[[int], str]]] = [
+    ("a.", lambda n: "a." * n),
+    ("a/+!", lambda n: "a/" * n + "!"),
+    ("a__", lambda n: "a__" * n),
+    ("a-+/!", lambda n: "a-" * n + "/!"),
+    ("a/", lambda n: "a/" * n),
+    ("A.", lambda n: "A." * n),
+    ("1.+/a", lambda n: "1." * n + "/a"),
+    ("x@a+", lambda n: "x@" + "a+" * n),
+    ("[a:", lambda n: "[" + "a:" * n),
+    ("long valid domain", lambda n: "a" * (2 * n) + ".io/x"),
+]
+
+PARSERS: list[Callable[[str], object]] = [
+    parse,
+    parse_normalized_named,
+    parse_named,
+    parse_any_reference,
+    parse_docker_ref,
+    with_name,
+]
+
+SMALL = 2_000  # repetitions: 4,000-6,000 characters; 8x that at the large size
+RUNS = 5
+
+
+def _best_time(function: Callable[[str], object], text: str) -> float:
+    """The least CPU time of this thread over RUNS calls.
+
+    CPU time, not wall time: on a busy machine a preempted run would
+    otherwise look slow.
+    """
+    best = float("inf")
+    for _ in range(RUNS):
+        start = time.thread_time()
+        with contextlib.suppress(errors.InvalidReference):
+            function(text)
+        best = min(best, time.thread_time() - start)
+    return best
+
+
+@pytest.mark.parametrize("function", PARSERS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize(("label", "make"), HOSTILE, ids=[label for label, _ in HOSTILE])
+def test_growth_is_linear(
+    function: Callable[[str], object], label: str, make: Callable[[int], str]
+) -> None:
+    small = _best_time(function, make(SMALL))
+    large = _best_time(function, make(8 * SMALL))
+    # Below ~50 µs the answer did not depend on the length at all (rejected early).
+    if large < 50e-6:
+        return
+    ratio = large / max(small, 1e-7)
+    assert ratio < 24, f"{label}: {small * 1e3:.2f} ms -> {large * 1e3:.2f} ms (x{ratio:.1f})"
+
+
+def test_a_100k_input_gets_the_engine_answer() -> None:
+    with pytest.raises(errors.ReferenceInvalidFormat):
+        parse_normalized_named("a." * 50_000)
+    with pytest.raises(errors.NameTooLong):
+        parse_normalized_named("a/" * 50_000 + "a")
+    with pytest.raises(errors.NameContainsUppercase):
+        parse("aa/" + "A" * 100_000)
+    long_domain = "a" * 100_000 + ".io/x"
+    assert parse(long_domain).domain == "a" * 100_000 + ".io"
