@@ -368,7 +368,7 @@ class Host:
         }
 
     def list_containers(self, all: bool = True) -> list[dict[str, Any]]:
-        """``GET /containers/json?all=1&size=1`` (newest first); ``all=False`` keeps running ones."""
+        """``GET /containers/json?all=1&size=1``, newest first (``all=False``: running only)."""
         return [
             c.to_api(image=self.container_image_field(c))
             for c in self.containers.values()

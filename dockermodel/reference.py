@@ -281,6 +281,7 @@ def parse_normalized_named(text: str) -> Reference:
        ``docker.io`` a one-component path gets ``library/``;
     3. the repository part (up to the first ``:``) must be lowercase;
     4. the result is :func:`parse` of ``domain/remainder``
+
     [distribution/reference normalize.go · ParseNormalizedNamed, splitDockerDomain].
 
     >>> str(parse_normalized_named("index.docker.io/nginx"))

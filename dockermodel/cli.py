@@ -1,0 +1,550 @@
+"""The ``dockermodel`` command line: the docker CLI's tables, offline, and predictions.
+
+::
+
+    dockermodel [--snapshot FILE | --demo] [--now UNIX_SECONDS] COMMAND ...
+
+    df [-v]                          docker system df [-v]
+    images [-a] [--filter K=V] [REPOSITORY[:TAG]]
+                                     docker images [-a]
+    ps [-a] [-s]                     docker ps [-a] [-s]
+    rmi [-f] [--no-prune] REF...     what docker rmi would print (nothing is removed)
+    prune images [-a] [--filter K=V] what docker image prune -f would print
+    prune containers [--filter K=V]  what docker container prune -f would print
+    parse REF...                     how the engine normalizes image references
+    snapshot save FILE               record the state as a snapshot file ("-": stdout)
+
+Every command takes ``--format json`` for the engine's JSON documents instead
+of the table. Tables are the docker CLI v28's output for the same state, byte
+for byte; relative times ("2 hours ago") are computed against ``--now``
+(default: the current time), and container STATUS strings are the engine's,
+as recorded.
+
+Where the state comes from: ``--snapshot FILE`` (a file written by
+``snapshot save``), ``--demo`` (the snapshot bundled with the package), or
+else the live engine (``DOCKER_HOST`` as docker-py reads it), read with GET
+requests only. When no engine is reachable, the reports (``df``, ``images``,
+``ps``) fall back to the demo snapshot and say so on stderr; the predictions
+and ``snapshot save`` stop with exit status 3 instead.
+
+Exit status (:data:`EXIT_CODES`):
+
+* 0 — success;
+* 1 — the engine would refuse (``rmi`` conflict, no such image, invalid
+  filter, …); the error is printed as docker prints it,
+  ``Error response from daemon: …``;
+* 2 — bad usage or input: unknown option, malformed ``--filter``, invalid
+  reference given to ``parse``;
+* 3 — no state to work on: no engine reachable, an engine request that
+  failed, or a snapshot file that cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from importlib import resources
+from typing import IO, Any
+
+import attrs
+
+from . import __version__, render
+from . import reference as _ref
+from . import snapshot as _snapshot
+from .errors import (
+    DockerModelError,
+    EngineError,
+    EngineRequestError,
+    EngineUnreachable,
+    InvalidPayload,
+    InvalidReference,
+    NotFound,
+    SnapshotError,
+)
+from .host import Host
+
+__all__ = [
+    "DEMO_RESOURCE",
+    "EXIT_CODES",
+    "EXIT_ENGINE_ERROR",
+    "EXIT_OK",
+    "EXIT_SOURCE",
+    "EXIT_USAGE",
+    "build_parser",
+    "load_demo",
+    "main",
+    "reference_record",
+]
+
+#: Success.
+EXIT_OK = 0
+#: The engine would refuse the request; its error was printed as docker prints it.
+EXIT_ENGINE_ERROR = 1
+#: Bad usage or input (argparse's own status for usage errors).
+EXIT_USAGE = 2
+#: No state to work on: no engine reachable, a failed engine request, a bad snapshot.
+EXIT_SOURCE = 3
+
+#: Every exit status and what it means.
+EXIT_CODES = {
+    EXIT_OK: "success",
+    EXIT_ENGINE_ERROR: "the engine would refuse (printed as 'Error response from daemon: …')",
+    EXIT_USAGE: "bad usage or input (unknown option, malformed --filter, invalid reference)",
+    EXIT_SOURCE: "no engine reachable, an engine request failed, or a bad snapshot file",
+}
+
+#: The bundled demo snapshot, inside the package.
+DEMO_RESOURCE = "data/demo.json"
+
+#: Commands that fall back to the demo snapshot when no engine is reachable.
+_REPORTS = frozenset({"df", "images", "ps"})
+
+_PROG = "dockermodel"
+
+
+class _Exit(Exception):
+    """Stop with ``status`` after ``message`` (if any) went to stderr (internal)."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        self.status = status
+        self.message = message
+        super().__init__(message)
+
+
+# --------------------------------------------------------------------------
+# Output streams
+# --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Streams:
+    out: IO[str]
+    err: IO[str]
+
+    def note(self, text: str) -> None:
+        """A ``dockermodel: …`` line on stderr."""
+        self.err.write(f"{_PROG}: {text}\n")
+
+    def json(self, document: Any) -> None:
+        """``document`` as indented JSON on stdout."""
+        self.out.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+# --------------------------------------------------------------------------
+# Where the state comes from
+# --------------------------------------------------------------------------
+
+
+def load_demo() -> Host:
+    """The bundled demo host: a real Engine 20.10.24's state, recorded with ``snapshot save``."""
+    source = "bundled demo snapshot"
+    try:
+        text = resources.files("dockermodel").joinpath(DEMO_RESOURCE).read_bytes()
+    except OSError as error:
+        raise SnapshotError(source, f"cannot read: {error.strerror or error}") from None
+    return Host.from_api(_snapshot.loads(text, source))
+
+
+def _demo() -> Host:
+    try:
+        return load_demo()
+    except InvalidPayload as error:
+        raise _Exit(EXIT_SOURCE, f"the {error}; reinstall dockermodel") from None
+
+
+def _read_engine(*, complete: bool = False) -> Host:
+    """The live engine's state, read with GET requests only.
+
+    The adapter shows a progress line on stderr when stderr is a terminal and
+    the read takes a while. ``complete`` asks for every image's history (for
+    snapshot files), not only the ones the sizes need.
+    """
+    from .engine import read_payloads
+
+    return Host.from_api(read_payloads(None, history="all" if complete else "needed"))
+
+
+def _load_snapshot(path: str) -> Host:
+    try:
+        return Host.load(path)
+    except InvalidPayload as error:
+        raise _Exit(EXIT_SOURCE, _bad_snapshot(path, error)) from None
+
+
+def _bad_snapshot(path: str, error: InvalidPayload) -> str:
+    """``bad snapshot file F: field: problem`` (the field is left out when it is the file)."""
+    detail = error.problem if error.field == path else str(error)
+    return f"bad snapshot file {path}: {detail}"
+
+
+def _unreachable_message(error: EngineUnreachable) -> str:
+    return (
+        f"{error}\n"
+        "  Start the engine or point DOCKER_HOST at it, or work offline with "
+        "--snapshot FILE (written by 'dockermodel snapshot save') or --demo."
+    )
+
+
+def _source(args: argparse.Namespace, streams: _Streams) -> Host:
+    """The host the command works on: ``--snapshot``, ``--demo`` or the live engine."""
+    if args.snapshot is not None:
+        return _load_snapshot(args.snapshot)
+    if args.demo:
+        return _demo()
+    try:
+        return _read_engine(complete=args.command == "snapshot")
+    except EngineUnreachable as error:
+        if args.command not in _REPORTS:
+            raise _Exit(EXIT_SOURCE, _unreachable_message(error)) from None
+        streams.note(
+            f"no Docker engine reachable at {error.address} ({error.reason}); "
+            "showing the bundled demo snapshot instead (as with --demo)"
+        )
+        return _demo()
+    except EngineRequestError as error:
+        raise _Exit(EXIT_SOURCE, str(error)) from None
+    except InvalidPayload as error:
+        raise _Exit(EXIT_SOURCE, f"unexpected answer from the engine: {error}") from None
+
+
+# --------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------
+
+
+def _filters(values: Sequence[str] | None) -> dict[str, list[str]]:
+    """``--filter key=value`` options as the engine's filter arguments."""
+    out: dict[str, list[str]] = {}
+    for value in values or ():
+        key, sep, rest = value.partition("=")
+        if not sep:
+            raise _Exit(
+                EXIT_USAGE,
+                f'invalid argument "{value}" for "--filter": '
+                "bad format of filter (expected name=value)",
+            )
+        out.setdefault(key.strip().lower(), []).append(rest)
+    return out
+
+
+def _cmd_df(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    document = host.disk_usage().to_api()
+    if args.format == "json":
+        streams.json(document)
+    elif args.verbose:
+        streams.out.write(render.system_df_verbose(document, args.now))
+    else:
+        streams.out.write(render.system_df(document))
+    return EXIT_OK
+
+
+def _cmd_images(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    filters = _filters(args.filter)
+    if args.repository is not None:
+        filters.setdefault("reference", []).append(args.repository)
+    summaries = host.list_images(all=args.all, filters=filters)
+    if args.format == "json":
+        streams.json(summaries)
+    else:
+        streams.out.write(
+            render.images_table(summaries, args.now, digests=args.digests, no_trunc=args.no_trunc)
+        )
+    return EXIT_OK
+
+
+def _cmd_ps(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    containers = host.list_containers(all=args.all)
+    if args.format == "json":
+        streams.json(containers)
+    else:
+        streams.out.write(
+            render.ps_table(containers, args.now, size=args.size, no_trunc=args.no_trunc)
+        )
+    return EXIT_OK
+
+
+def _cmd_rmi(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    """Each REF in turn, on the state the previous ones left, as ``docker rmi`` does.
+
+    Errors come last, one ``Error response from daemon`` line each; the exit
+    status is 1 unless every error is "not found" and ``-f`` was given (CLI 28).
+    """
+    records: list[dict[str, Any]] = []
+    errors: list[EngineError] = []
+    for name in args.refs:
+        try:
+            plan = _plan_rmi(host, name, args.force, not args.no_prune)
+        except EngineError as refused:
+            errors.append(refused)
+            continue
+        body = plan.to_api()
+        records.extend(body)
+        if args.format != "json":
+            streams.out.write(render.rmi_output(body))
+        host = host.apply(plan)
+    if args.format == "json":
+        streams.json(records)
+    streams.err.write("".join(render.daemon_error(e.message) for e in errors))
+    fatal = any(not isinstance(e, NotFound) or not args.force for e in errors)
+    return EXIT_ENGINE_ERROR if fatal else EXIT_OK
+
+
+def _plan_rmi(host: Host, name: str, force: bool, prune: bool) -> Any:
+    if name == "":
+        # The CLI sends DELETE /images/ for an empty name: the router's 404.
+        raise NotFound("page not found")
+    return host.plan_rmi(name, force=force, prune=prune)
+
+
+def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    from .removal import plan_container_prune, plan_image_prune
+
+    filters = _filters(args.filter)
+    if args.what == "images":
+        plan = plan_image_prune(host, all=args.all, filters=filters, now=args.now)
+        document = plan.to_api()
+        text = render.image_prune_output(document)
+    else:
+        plan = plan_container_prune(host, filters=filters, now=args.now)
+        document = plan.to_api()
+        text = render.container_prune_output(document)
+    if args.format == "json":
+        streams.json(document)
+    else:
+        streams.out.write(text)
+    return EXIT_OK
+
+
+def reference_record(text: str) -> dict[str, Any]:
+    """What ``parse`` reports for one reference; :class:`InvalidReference` if invalid.
+
+    ``normalized`` is the reference the engine stores and looks up (a bare
+    name gets ``:latest``); ``familiar`` is how ``docker images`` shows it.
+
+    >>> reference_record("ubuntu")["normalized"]
+    'docker.io/library/ubuntu:latest'
+    >>> reference_record("localhost:5000/app@sha256:" + "a" * 64)["domain"]
+    'localhost:5000'
+    """
+    ref = _ref.parse_normalized_named(text)
+    stored = _ref.tag_name_only(ref)
+    return {
+        "input": text,
+        "normalized": str(stored),
+        "familiar": _ref.familiar_string(stored),
+        "name": ref.name,
+        "domain": ref.domain,
+        "path": ref.path,
+        "tag": ref.tag,
+        "digest": ref.digest,
+    }
+
+
+def _cmd_parse(args: argparse.Namespace, streams: _Streams) -> int:
+    records = []
+    status = EXIT_OK
+    for text in args.refs:
+        try:
+            records.append(reference_record(text))
+        except InvalidReference as error:
+            streams.note(f"invalid reference {render.go_quote(text)}: {error}")
+            status = EXIT_USAGE
+    if args.format == "json":
+        streams.json(records)
+    elif records:
+        rows = [(r["input"], r["normalized"], r["familiar"]) for r in records]
+        streams.out.write(render.table(("INPUT", "NORMALIZED", "FAMILIAR"), rows))
+    return status
+
+
+def _cmd_snapshot(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    payloads = host.to_payloads()
+    if args.file == "-":
+        streams.out.write(_snapshot.dumps(payloads))
+    else:
+        try:
+            _snapshot.dump(payloads, args.file)
+        except InvalidPayload as error:
+            raise _Exit(EXIT_SOURCE, f"cannot save the snapshot: {error}") from None
+        streams.note(
+            f"saved {len(host.images)} images and {len(host.containers)} containers to {args.file}"
+        )
+    return EXIT_OK
+
+
+_HOST_COMMANDS: dict[str, Callable[[argparse.Namespace, Host, _Streams], int]] = {
+    "df": _cmd_df,
+    "images": _cmd_images,
+    "ps": _cmd_ps,
+    "rmi": _cmd_rmi,
+    "prune": _cmd_prune,
+    "snapshot": _cmd_snapshot,
+}
+
+
+# --------------------------------------------------------------------------
+# Arguments
+# --------------------------------------------------------------------------
+
+
+def _unix_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a Unix time in seconds: {text!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise argparse.ArgumentTypeError(f"not a Unix time in seconds: {text!r}")
+    return value
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="'json' prints the engine's JSON document instead of the table",
+    )
+
+
+def _add_filter(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--filter",
+        action="append",
+        metavar="KEY=VALUE",
+        help=f"filter {what} as the engine does (repeatable)",
+    )
+
+
+def _command(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    return commands.add_parser(name, help=summary, description=summary)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``dockermodel`` command."""
+    parser = argparse.ArgumentParser(
+        prog=_PROG,
+        description="Docker Engine 20.10 disk usage and removal semantics, offline.",
+        epilog="exit status: "
+        + "; ".join(f"{code} {meaning}" for code, meaning in EXIT_CODES.items()),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--snapshot", metavar="FILE", help="read the state from a snapshot file")
+    source.add_argument("--demo", action="store_true", help="use the bundled demo snapshot")
+    parser.add_argument(
+        "--now",
+        type=_unix_seconds,
+        metavar="UNIX_SECONDS",
+        help="the clock for relative times such as '2 hours ago' (default: now)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    df = _command(commands, "df", "Disk usage, as 'docker system df [-v]'.")
+    df.add_argument("-v", "--verbose", action="store_true", help="per image and container")
+    _add_format(df)
+
+    images = _command(commands, "images", "List images, as 'docker images [-a]'.")
+    images.add_argument("-a", "--all", action="store_true", help="include intermediate images")
+    images.add_argument("--digests", action="store_true", help="show digests")
+    images.add_argument("--no-trunc", action="store_true", help="do not truncate ids")
+    _add_filter(images, "images")
+    images.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
+    _add_format(images)
+
+    ps = _command(commands, "ps", "List containers, as 'docker ps [-a] [-s]'.")
+    ps.add_argument("-a", "--all", action="store_true", help="include stopped containers")
+    ps.add_argument("-s", "--size", action="store_true", help="show sizes")
+    ps.add_argument("--no-trunc", action="store_true", help="do not truncate output")
+    _add_format(ps)
+
+    rmi = _command(commands, "rmi", "What 'docker rmi' would print. Nothing is removed.")
+    rmi.add_argument("-f", "--force", action="store_true", help="as docker rmi -f")
+    rmi.add_argument("--no-prune", action="store_true", help="keep untagged parents")
+    rmi.add_argument("refs", nargs="+", metavar="REF")
+    _add_format(rmi)
+
+    prune = _command(commands, "prune", "What a prune would print. Nothing is removed.")
+    targets = prune.add_subparsers(dest="what", metavar="{images,containers}", required=True)
+    prune_images = _command(targets, "images", "What 'docker image prune -f [-a]' would print.")
+    prune_images.add_argument("-a", "--all", action="store_true", help="all unused images")
+    _add_filter(prune_images, "images")
+    _add_format(prune_images)
+    prune_containers = _command(
+        targets, "containers", "What 'docker container prune -f' would print."
+    )
+    _add_filter(prune_containers, "containers")
+    _add_format(prune_containers)
+
+    parse = _command(commands, "parse", "Normalize image references as the engine does.")
+    parse.add_argument("refs", nargs="+", metavar="REF")
+    _add_format(parse)
+
+    snapshot = _command(commands, "snapshot", "Snapshot files of the state.")
+    actions = snapshot.add_subparsers(dest="action", metavar="{save}", required=True)
+    save = _command(actions, "save", "Write the state as a snapshot file.")
+    save.add_argument("file", metavar="FILE", help="where to write ('-' for stdout; .gz: gzip)")
+    return parser
+
+
+# --------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------
+
+
+@contextmanager
+def _quiet_broken_pipe(streams: _Streams) -> Iterator[None]:
+    """End quietly when the reader of stdout goes away (``dockermodel images | head``)."""
+    try:
+        yield
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, streams.out.fileno())
+        except (AttributeError, OSError, ValueError):
+            pass
+        finally:
+            os.close(devnull)
+
+
+def _run(args: argparse.Namespace, streams: _Streams) -> int:
+    """Run the parsed command; library errors become exit statuses."""
+    if args.now is None:
+        args.now = time.time()
+    if args.command == "parse":
+        return _cmd_parse(args, streams)
+    host = _source(args, streams)
+    try:
+        return _HOST_COMMANDS[args.command](args, host, streams)
+    except EngineError as error:
+        streams.err.write(render.daemon_error(error.message))
+        return EXIT_ENGINE_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``dockermodel`` with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    streams = _Streams(sys.stdout, sys.stderr)
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
+    status = EXIT_OK
+    with _quiet_broken_pipe(streams):
+        try:
+            status = _run(args, streams)
+        except _Exit as stop:
+            if stop.message:
+                streams.note(stop.message)
+            status = stop.status
+        except DockerModelError as error:
+            streams.note(f"{type(error).__name__}: {error}")
+            status = EXIT_SOURCE
+        streams.out.flush()
+    return status

@@ -1,0 +1,87 @@
+"""Images held only by stopped containers: why ``docker rmi`` refuses, and what removal frees.
+
+An image that no running container uses but some stopped (exited or never
+started) container does cannot be removed without ``-f``: the engine answers
+with a conflict. For each such image this prints the containers that hold
+it, the engine's refusal exactly as ``docker rmi`` would print it, and the
+bytes that ``docker rm`` of those containers followed by ``docker rmi`` would
+free.
+
+Usage::
+
+    python examples/stopped_container_images.py [--demo | --snapshot FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+
+import dockermodel
+from dockermodel.cli import load_demo
+from dockermodel.render import daemon_error, human_size
+
+
+def load_host(argv: list[str] | None = None) -> dockermodel.Host:
+    """The host named on the command line: ``--demo``, ``--snapshot FILE`` or the live engine."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_true", help="use the bundled demo snapshot")
+    source.add_argument("--snapshot", metavar="FILE", help="read a snapshot file")
+    args = parser.parse_args(argv)
+    if args.demo:
+        return load_demo()
+    if args.snapshot:
+        return dockermodel.Host.load(args.snapshot)
+    return dockermodel.from_docker()
+
+
+def held_by_stopped_only(
+    host: dockermodel.Host,
+) -> Iterator[tuple[dockermodel.Image, tuple[dockermodel.Container, ...]]]:
+    """Images with at least one container, none of them running."""
+    for image in host.images.values():
+        users = host.users(image.id)
+        if users and not any(c.running for c in users):
+            yield image, users
+
+
+def freed_by_removing(
+    host: dockermodel.Host, image: dockermodel.Image, users: tuple[dockermodel.Container, ...]
+) -> int:
+    """Bytes freed by ``docker rm`` of ``users``, then ``docker rmi`` of the image's id."""
+    freed = 0
+    for container in users:
+        plan = host.plan_rm(container.id)
+        freed += plan.bytes_freed
+        host = host.apply(plan)
+    return freed + host.plan_rmi(image.id).bytes_freed
+
+
+def report(host: dockermodel.Host) -> str:
+    lines = []
+    for image, users in held_by_stopped_only(host):
+        name = image.repo_tags[0].familiar if image.repo_tags else image.short_id
+        lines.append(f"{name} ({image.short_id})")
+        for container in users:
+            lines.append(f"  held by {container.name} ({container.short_id}): {container.status}")
+        try:
+            host.plan_rmi(name)
+        except dockermodel.Conflict as refused:
+            lines.append(f"  docker rmi {name}: {daemon_error(refused.message).rstrip()}")
+        rm = " ".join(c.name for c in users)
+        freed = human_size(freed_by_removing(host, image, users))
+        lines.append(f"  docker rm {rm} && docker rmi {name} would free {freed}")
+    if not lines:
+        lines.append("No image is held only by stopped containers.")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    sys.stdout.write(report(load_host(argv)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
