@@ -16,7 +16,8 @@ from .errors import InvalidPayload
 _MISSING: Any = object()
 
 
-def _kind(value: Any) -> str:
+def kind(value: Any) -> str:
+    """How an error message names the JSON type of ``value``."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -39,14 +40,14 @@ def obj(value: Any, path: str) -> Mapping[str, Any]:
     if type(value) is dict:
         return value
     if not isinstance(value, Mapping):
-        raise InvalidPayload(path, f"expected an object, got {_kind(value)}")
+        raise InvalidPayload(path, f"expected an object, got {kind(value)}")
     return value
 
 
 def arr(value: Any, path: str) -> Sequence[Any]:
     """``value`` as a JSON array."""
     if not isinstance(value, (list, tuple)):
-        raise InvalidPayload(path, f"expected an array, got {_kind(value)}")
+        raise InvalidPayload(path, f"expected an array, got {kind(value)}")
     return value
 
 
@@ -61,7 +62,7 @@ def _get(o: Mapping[str, Any], key: str, path: str, default: Any) -> Any:
 def string(o: Mapping[str, Any], key: str, path: str, default: Any = _MISSING) -> str:
     value = _get(o, key, path, default)
     if not isinstance(value, str):
-        raise InvalidPayload(f"{path}.{key}", f"expected a string, got {_kind(value)}")
+        raise InvalidPayload(f"{path}.{key}", f"expected a string, got {kind(value)}")
     return value
 
 
@@ -70,7 +71,7 @@ def opt_string(o: Mapping[str, Any], key: str, path: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise InvalidPayload(f"{path}.{key}", f"expected a string, got {_kind(value)}")
+        raise InvalidPayload(f"{path}.{key}", f"expected a string, got {kind(value)}")
     return value
 
 
@@ -79,7 +80,7 @@ def integer(o: Mapping[str, Any], key: str, path: str, default: Any = _MISSING) 
     if type(value) is int:
         return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidPayload(f"{path}.{key}", f"expected an integer, got {_kind(value)}")
+        raise InvalidPayload(f"{path}.{key}", f"expected an integer, got {kind(value)}")
     if isinstance(value, float):
         if not value.is_integer():
             raise InvalidPayload(f"{path}.{key}", f"expected an integer, got {value!r}")
@@ -90,7 +91,7 @@ def integer(o: Mapping[str, Any], key: str, path: str, default: Any = _MISSING) 
 def boolean(o: Mapping[str, Any], key: str, path: str, default: Any = _MISSING) -> bool:
     value = _get(o, key, path, default)
     if not isinstance(value, bool):
-        raise InvalidPayload(f"{path}.{key}", f"expected a boolean, got {_kind(value)}")
+        raise InvalidPayload(f"{path}.{key}", f"expected a boolean, got {kind(value)}")
     return value
 
 
@@ -102,7 +103,7 @@ def strings(o: Mapping[str, Any], key: str, path: str) -> tuple[str, ...]:
     items = arr(value, f"{path}.{key}")
     for i, item in enumerate(items):
         if not isinstance(item, str):
-            raise InvalidPayload(f"{path}.{key}[{i}]", f"expected a string, got {_kind(item)}")
+            raise InvalidPayload(f"{path}.{key}[{i}]", f"expected a string, got {kind(item)}")
     return tuple(items)
 
 
@@ -114,5 +115,5 @@ def labels(o: Mapping[str, Any], key: str, path: str) -> dict[str, str] | None:
     mapping = obj(value, f"{path}.{key}")
     for k, v in mapping.items():
         if not isinstance(v, str):
-            raise InvalidPayload(f"{path}.{key}.{k}", f"expected a string, got {_kind(v)}")
+            raise InvalidPayload(f"{path}.{key}.{k}", f"expected a string, got {kind(v)}")
     return dict(mapping)

@@ -37,6 +37,7 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
+from ._fields import kind
 from .errors import SnapshotError
 
 __all__ = ["FORMAT", "dump", "dumps", "load", "loads", "validate"]
@@ -48,31 +49,15 @@ _REQUIRED = ("images_all", "image_inspect", "image_history", "containers")
 _OPTIONAL = ("system_df", "version", "info", "held_layers")
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, Mapping):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    return type(value).__name__
-
-
 def _expect_object(value: Any, field: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
-        raise SnapshotError(field, f"expected an object, got {_kind(value)}")
+        raise SnapshotError(field, f"expected an object, got {kind(value)}")
     return value
 
 
 def _expect_array(value: Any, field: str) -> list[Any]:
     if not isinstance(value, list):
-        raise SnapshotError(field, f"expected an array, got {_kind(value)}")
+        raise SnapshotError(field, f"expected an array, got {kind(value)}")
     return value
 
 
@@ -91,7 +76,7 @@ def validate(payloads: Mapping[str, Any]) -> None:
     for name, check in (("image_inspect", _expect_object), ("image_history", _expect_array)):
         for image_id, body in _expect_object(payloads[name], name).items():
             if not isinstance(image_id, str):
-                raise SnapshotError(name, f"expected image id keys, got {_kind(image_id)}")
+                raise SnapshotError(name, f"expected image id keys, got {kind(image_id)}")
             check(body, f"{name}[{image_id!r}]")
     if payloads.get("system_df") is not None:
         _expect_object(payloads["system_df"], "system_df")

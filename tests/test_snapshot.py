@@ -102,7 +102,7 @@ _BAD: list[tuple[Any, str, str]] = [
     (_document(image_history={IMAGE: {}}), f"image_history[{IMAGE!r}]", "expected an array"),
     (_document(system_df=[]), "system_df", "expected an object, got an array"),
     (_document(version="20.10"), "version", "expected an object, got a string"),
-    (_document(info=3), "info", "expected an object, got a number"),
+    (_document(info=3), "info", "expected an object, got an integer"),
     (_document(extra={}), "extra", "unknown top-level key"),
 ]
 
