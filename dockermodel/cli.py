@@ -150,6 +150,26 @@ def load_demo() -> Host:
     return Host.from_api(_snapshot.loads(text, source))
 
 
+def host_from_command_line(description: str, argv: list[str] | None = None) -> Host:
+    """The host a script's command line names: ``--demo``, ``--snapshot FILE`` or the live engine.
+
+    For users' own scripts (the examples use it): the same sources as the
+    ``dockermodel`` command, without its fallback to the demo.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--demo", action="store_true", help="use the bundled demo snapshot")
+    source.add_argument("--snapshot", metavar="FILE", help="read a snapshot file")
+    args = parser.parse_args(argv)
+    if args.demo:
+        return load_demo()
+    if args.snapshot:
+        return Host.load(args.snapshot)
+    from .engine import from_docker
+
+    return from_docker()
+
+
 def _demo() -> Host:
     try:
         return load_demo()

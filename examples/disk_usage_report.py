@@ -15,26 +15,16 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 import dockermodel
-from dockermodel.cli import load_demo
+from dockermodel.cli import host_from_command_line
 from dockermodel.render import human_size, table
 
 
 def load_host(argv: list[str] | None = None) -> dockermodel.Host:
     """The host named on the command line: ``--demo``, ``--snapshot FILE`` or the live engine."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--demo", action="store_true", help="use the bundled demo snapshot")
-    source.add_argument("--snapshot", metavar="FILE", help="read a snapshot file")
-    args = parser.parse_args(argv)
-    if args.demo:
-        return load_demo()
-    if args.snapshot:
-        return dockermodel.Host.load(args.snapshot)
-    return dockermodel.from_docker()
+    return host_from_command_line(__doc__.splitlines()[0], argv)
 
 
 def image_name(host: dockermodel.Host, image: dockermodel.Image) -> str:
