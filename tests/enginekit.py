@@ -316,6 +316,7 @@ class Engine:
         self._busybox: bytes | None = None
         self.startup_seconds: float | None = None
         self.teardown_seconds: float | None = None
+        self._command: list[str] = []
 
     # -- paths ---------------------------------------------------------------
 
@@ -387,6 +388,7 @@ class Engine:
             "--iptables=false",
             "--ip-masq=false",
         ]  # fmt: skip
+        self._command = command
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
         with open(d / "dockerd.log", "wb") as log:
             self._process = subprocess.Popen(
@@ -408,6 +410,54 @@ class Engine:
             raise
         self.startup_seconds = time.monotonic() - began
         return self
+
+    def add_references(self, references: Mapping[str, str]) -> None:
+        """Add references the engine cannot make offline (digests), by a restart.
+
+        With no registry, ``repo@sha256:…`` references (what a pull or push
+        records) can only be written into the reference store,
+        ``image/overlay2/repositories.json``, while dockerd is stopped
+        (ENGINE_SEMANTICS §0.3 did the same). ``references`` maps familiar
+        references (``app@sha256:…``, ``app:1``) to image ids. The restart
+        stops running containers (no live-restore).
+        """
+        directory = self._dir()
+        process = self._process
+        assert process is not None
+        if self._client is not None:
+            with contextlib.suppress(Exception):
+                self._client.close()
+            self._client = None
+        process.terminate()
+        process.wait(self.stop_timeout)
+        deadline = time.monotonic() + 20
+        while processes_under(directory) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        store = self.root / "image" / "overlay2" / "repositories.json"
+        document = json.loads(store.read_text()) if store.exists() else {}
+        repositories = document.setdefault("Repositories", {}) or {}
+        document["Repositories"] = repositories
+        for ref, image_id in references.items():
+            repository = ref.split("@", 1)[0]
+            head, _, last = repository.rpartition("/")
+            if ":" in last:
+                repository = (head + "/" if head else "") + last.split(":", 1)[0]
+            repositories.setdefault(repository, {})[ref] = image_id
+        store.write_text(json.dumps(document))
+        command = list(self._command)
+        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
+        with open(directory / "dockerd.log", "ab") as log:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                cwd=directory,
+                env=env,
+            )
+        self._wait_ready()
 
     def _wait_ready(self) -> None:
         assert self._process is not None
