@@ -127,7 +127,7 @@ def _references(values: Sequence[str], path: str, digest: bool) -> tuple[_ref.Re
         if text in (_NONE_TAG, _NONE_DIGEST):
             continue
         try:
-            ref = _ref.parse_normalized_named(text)
+            ref = _ref.cached_parse_normalized_named(text)
         except InvalidReference as exc:
             raise InvalidPayload(f"{path}[{i}]", f"{exc.message}: {text!r}") from None
         if (ref.digest is not None) != digest:

@@ -8,9 +8,10 @@ fault on malformed input; ``__init__`` takes typed values only.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import date
 from typing import Any
 
 import attrs
@@ -53,17 +54,28 @@ def parse_timestamp_ns(text: str, field: str = "Created") -> int:
     m = _RFC3339.match(text)
     if m is None:
         raise InvalidPayload(field, f"expected an RFC 3339 time, got {text!r}")
-    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
+    year, month, day, hour, minute, second = m.group(1, 2, 3, 4, 5, 6)
     try:
-        base = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+        days = _days(int(year), int(month), int(day))
     except ValueError as exc:
         raise InvalidPayload(field, f"invalid time {text!r}: {exc}") from None
-    seconds = int(base.timestamp())
+    if int(hour) > 23 or int(minute) > 59 or int(second) > 60:
+        raise InvalidPayload(field, f"invalid time {text!r}: time of day out of range")
+    seconds = days * 86400 + int(hour) * 3600 + int(minute) * 60 + int(second)
     if m.group(8):
         offset = int(m.group(9)) * 3600 + int(m.group(10)) * 60
         seconds -= offset if m.group(8) == "+" else -offset
     frac = (m.group(7) or "").ljust(9, "0")
     return seconds * 1_000_000_000 + int(frac)
+
+
+@functools.lru_cache(maxsize=4096)
+def _days(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 to the given date (proleptic Gregorian); ValueError if invalid."""
+    return (date(year, month, day) - _EPOCH).days
+
+
+_EPOCH = date(1970, 1, 1)
 
 
 @attrs.frozen

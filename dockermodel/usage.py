@@ -80,14 +80,15 @@ class DiskUsage:
     @classmethod
     def of(cls, host: Host) -> DiskUsage:
         listed = host.listed_images()
+        chains = [set(image.layers) for image in listed]
         refs: Counter[str] = Counter()
-        for image in listed:
-            refs.update(set(image.layers))
+        for chain in chains:
+            refs.update(chain)
         layers_size = sum(host.layers[c].size for c in refs)
         rows = []
         summaries = []
-        for image in listed:
-            shared = sum(host.layers[c].size for c in set(image.layers) if refs[c] > 1)
+        for image, chain in zip(listed, chains, strict=True):
+            shared = sum(host.layers[c].size for c in chain if refs[c] > 1)
             used = len(host.users(image.id))
             rows.append(
                 ImageUsage(image=image, size=image.size, shared_size=shared, containers=used)
