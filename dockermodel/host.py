@@ -30,6 +30,7 @@ from .errors import (
     InvalidArgument,
     InvalidReference,
     NotFound,
+    RepositoryNameNotLowercase,
 )
 from .model import BuildCacheRecord, Container, Image, Layer, Volume
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Host"]
 
+_LOWERCASE_2_8 = "invalid reference format: repository name must be lowercase"
 _IMAGE_FILTERS = frozenset({"dangling", "label", "before", "since", "reference"})
 
 
@@ -213,6 +215,10 @@ class Host:
         """The image and the parsed reference the lookup used (R1.6.1-R1.6.5)."""
         try:
             ref = _ref.parse_any_reference(name)
+        except RepositoryNameNotLowercase:
+            # Engine 20.10 vendors distribution v2.8.1, whose message does not
+            # name the repository (GRAMMAR.md §8)
+            raise InvalidArgument(_LOWERCASE_2_8) from None
         except InvalidReference as exc:
             raise InvalidArgument(exc.message) from None
         if _is_digest_only(ref):
@@ -409,17 +415,25 @@ class Host:
 
         return plan_rm(self, name_or_id, force=force, volumes=volumes)
 
-    def plan_image_prune(self, all: bool = False, filters: Mapping[str, Any] | None = None) -> Plan:
-        """What ``docker image prune [-a]`` would do (§7.1)."""
+    def plan_image_prune(
+        self,
+        all: bool = False,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        now: float | None = None,
+    ) -> Plan:
+        """What ``docker image prune [-a]`` would do (§7.1); ``now`` anchors ``until=10m``."""
         from .removal import plan_image_prune
 
-        return plan_image_prune(self, all=all, filters=filters)
+        return plan_image_prune(self, all=all, filters=filters, now=now)
 
-    def plan_container_prune(self, filters: Mapping[str, Any] | None = None) -> Plan:
-        """What ``docker container prune`` would do (§7.2)."""
+    def plan_container_prune(
+        self, filters: Mapping[str, Any] | None = None, *, now: float | None = None
+    ) -> Plan:
+        """What ``docker container prune`` would do (§7.2); ``now`` anchors ``until=10m``."""
         from .removal import plan_container_prune
 
-        return plan_container_prune(self, filters=filters)
+        return plan_container_prune(self, filters=filters, now=now)
 
     def apply(self, plan: Plan) -> Host:
         """The host after the engine carried ``plan`` out."""

@@ -1,0 +1,1045 @@
+"""What ``docker rmi`` / ``rm`` / ``image prune`` / ``container prune`` would do, as plans.
+
+Every planner runs the engine's own algorithm on a private working copy of a
+:class:`~dockermodel.Host` (references per image, children, container users,
+a reference count per layer) and returns a :class:`Plan`: the records the
+engine would answer plus what changed. Nothing is touched; :func:`apply_plan`
+(``Host.apply``) gives the host after the engine carried the plan out.
+
+Sources of truth: ENGINE_SEMANTICS.md §5 (image delete), §6.4 (container
+delete), §7.1-7.2 (prunes), §2.2 (who holds a layer), §1.6-1.7 (lookup).
+[M daemon/images/image_delete.go · ImageService.ImageDelete, imageDeleteHelper,
+checkImageDeleteConflict] [M daemon/images/image_prune.go · ImagesPrune]
+[M daemon/delete.go · ContainerRm, cleanupContainer] [M daemon/prune.go · ContainersPrune]
+
+Choices where the engine is nondeterministic (pitfall 18), made once here:
+
+* when several containers qualify for a conflict message, the **newest**
+  container (``Host.containers`` order) is named — the engine names the first
+  hit of a hash-map walk;
+* image prune visits its candidates **newest first** (``created_ns``
+  descending, then id) — the engine walks a hash map. The records' multiset,
+  ``SpaceReclaimed`` and the resulting store do not depend on that order.
+
+Beyond the engine: :func:`plan_cleanup` (an ordered, force-free sequence of
+``docker rm`` / ``docker rmi`` steps with each step's bytes) and
+:func:`bytes_freed_by_image` (what ``docker rmi -f <id>`` would free for
+every image), both linear in the size of the host.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import weakref
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+
+from . import reference as _ref
+from ._filters import normalize_filters
+from .digest import short_id
+from .errors import (
+    Conflict,
+    EngineError,
+    InvalidArgument,
+    NotFound,
+)
+from .model import Container, Image, Layer, Volume
+
+if TYPE_CHECKING:
+    from .host import Host
+
+__all__ = [
+    "CleanupPlan",
+    "CleanupStep",
+    "Plan",
+    "Record",
+    "apply_plan",
+    "bytes_freed_by_image",
+    "plan_cleanup",
+    "plan_container_prune",
+    "plan_image_prune",
+    "plan_rm",
+    "plan_rmi",
+    "removal_ranking",
+]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+#: ``ParseNormalizedNamed``'s upper-case error as Engine 20.10 words it (distribution
+#: v2.8.1); distribution/reference v0.6 adds the repository name in parentheses.
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+_V = TypeVar("_V")
+_IMAGE_PRUNE_FILTERS = ("dangling", "label", "label!", "until")
+_CONTAINER_PRUNE_FILTERS = ("label", "label!", "until")
+
+
+# --------------------------------------------------------------------------
+# Values
+# --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Record:
+    """One item of the ``DELETE /images/{name}`` body: ``Untagged`` or ``Deleted``.
+
+    ``value`` is a familiar reference for ``Untagged`` (``app:1``,
+    ``app@sha256:…``) and ``sha256:<hex>`` for ``Deleted`` — an image id or a
+    layer chain id (R5.1.2).
+    """
+
+    kind: str
+    value: str
+
+    def to_api(self) -> dict[str, str]:
+        return {self.kind: self.value}
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.value}"
+
+
+@attrs.frozen
+class Plan:
+    """What one request would do, and what it changes.
+
+    ``kind`` is ``"rmi"``, ``"rm"``, ``"image_prune"``, ``"container_prune"``
+    or ``"cleanup"`` (several steps merged, see :class:`CleanupPlan`).
+    ``records`` are the image records in the engine's order; ``untagged``
+    the ``(image id, canonical reference)`` pairs removed; ``deleted_layers``
+    the chain ids the records report freed; ``silent_layers`` chain ids freed
+    without any report (held only by a removed container whose image was
+    force-deleted, §5.7). ``space_reclaimed`` is the engine's figure (prunes:
+    ``SpaceReclaimed``; ``rmi``: the same rule, bytes of the layer records;
+    ``rm``: the container's ``SizeRw``); ``bytes_freed`` counts every byte
+    that leaves the disk, silent layers included.
+    """
+
+    kind: str
+    target: str | None = None
+    records: tuple[Record, ...] = ()
+    deleted_images: tuple[str, ...] = ()
+    untagged: tuple[tuple[str, str], ...] = ()
+    deleted_layers: tuple[str, ...] = ()
+    silent_layers: tuple[str, ...] = ()
+    deleted_containers: tuple[str, ...] = ()
+    removed_volumes: tuple[str, ...] = ()
+    space_reclaimed: int = 0
+    bytes_freed: int = 0
+
+    def to_api(self) -> Any:
+        """The engine's answer: the response body (``None`` for ``rm``'s 204).
+
+        * ``rmi`` — ``[{"Untagged": "app:1"}, {"Deleted": "sha256:…"}, …]``;
+        * ``image_prune`` — ``{"ImagesDeleted": [...] or None, "SpaceReclaimed": n}``;
+        * ``container_prune`` — ``{"ContainersDeleted": [...] or None, "SpaceReclaimed": n}``;
+        * ``rm`` — ``None`` (HTTP 204, no body);
+        * ``cleanup`` — the records of every step, as for ``rmi``.
+        """
+        if self.kind == "image_prune":
+            return {
+                "ImagesDeleted": [r.to_api() for r in self.records] or None,
+                "SpaceReclaimed": self.space_reclaimed,
+            }
+        if self.kind == "container_prune":
+            return {
+                "ContainersDeleted": list(self.deleted_containers) or None,
+                "SpaceReclaimed": self.space_reclaimed,
+            }
+        if self.kind == "rm":
+            return None
+        return [r.to_api() for r in self.records]
+
+
+@attrs.frozen
+class CleanupStep:
+    """One command of a :class:`CleanupPlan` and what it does at that point."""
+
+    command: tuple[str, ...]
+    plan: Plan
+
+    @property
+    def bytes_freed(self) -> int:
+        return self.plan.bytes_freed
+
+
+@attrs.frozen
+class CleanupPlan:
+    """An ordered list of force-free ``docker rm`` / ``docker rmi`` commands.
+
+    Run in order against the host they were planned for, no step conflicts
+    and the steps together free :attr:`bytes_freed` bytes.
+    """
+
+    steps: tuple[CleanupStep, ...]
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(step.bytes_freed for step in self.steps)
+
+    def commands(self) -> list[str]:
+        """The steps as shell lines (``docker rm <id>``, ``docker rmi app:1``, …)."""
+        return [" ".join(step.command) for step in self.steps]
+
+    def as_plan(self) -> Plan:
+        """All steps merged into one plan, for :meth:`Host.apply`."""
+        plans = [step.plan for step in self.steps]
+        return Plan(
+            kind="cleanup",
+            records=tuple(r for p in plans for r in p.records),
+            deleted_images=tuple(i for p in plans for i in p.deleted_images),
+            untagged=tuple(u for p in plans for u in p.untagged),
+            deleted_layers=tuple(c for p in plans for c in p.deleted_layers),
+            silent_layers=tuple(c for p in plans for c in p.silent_layers),
+            deleted_containers=tuple(c for p in plans for c in p.deleted_containers),
+            removed_volumes=tuple(v for p in plans for v in p.removed_volumes),
+            space_reclaimed=sum(p.space_reclaimed for p in plans),
+            bytes_freed=sum(p.bytes_freed for p in plans),
+        )
+
+
+# --------------------------------------------------------------------------
+# The working state
+# --------------------------------------------------------------------------
+
+
+def _is_single_reference(refs: Sequence[Any]) -> bool:
+    """``isSingleReference``: the references name one thing (R5.2 table)."""
+    if len(refs) <= 1:
+        return len(refs) == 1
+    single = None
+    digest_repos: set[str] = set()
+    for ref in refs:
+        if ref.digest is not None:
+            digest_repos.add(ref.name)
+        elif single is None:
+            single = ref
+        else:
+            return False
+    if single is None:
+        single = refs[0]
+    return len(digest_repos) == 1 and single.name in digest_repos
+
+
+class _Index:
+    """The parts of a host the planners read, computed once per host (O(size of host)).
+
+    Never mutated: each planner copies the dicts it changes into a
+    :class:`_State`. The most recent host's index is kept (by identity,
+    through a weak reference), so planning several requests on one host —
+    a prune and the bytes-freed ranking, or ``rmi`` of several names —
+    builds it once.
+    """
+
+    def __init__(self, host: Host) -> None:
+        self.layers: Mapping[str, Layer] = host.layers
+        self.images: dict[str, Image] = {}
+        self.refs: dict[str, list[Any]] = {}
+        self.store: dict[str, str] = {}
+        #: number of live child images per image (absent: none)
+        self.children: Counter[str] = Counter()
+        self.users: dict[str, list[str]] = {}
+        self.containers: dict[str, Container] = dict(host.containers.items())
+        self.held: dict[str, tuple[str, ...]] = {}
+        # one pass over the images: each image object is touched once
+        images, children, refs_of, store = self.images, self.children, self.refs, self.store
+        tops: list[str] = []
+        for image_id, image in host.images.items():
+            images[image_id] = image
+            if image.repo_tags or image.repo_digests:
+                refs = image.references
+                refs_of[image_id] = list(refs)
+                for ref in refs:
+                    store[str(ref)] = image_id
+            if image.parent is not None:
+                children[image.parent] += 1
+            if image.layers:
+                tops.append(image.layers[-1])
+        for orphan in [p for p in children if p not in images]:
+            del children[orphan]
+        for container in self.containers.values():
+            self.users.setdefault(container.image_id, []).append(container.id)
+            held = container.layers
+            if not held:
+                source = images.get(container.image_id)
+                held = source.layers if source is not None else ()
+            self.held[container.id] = held
+        self.parent_of: dict[str, str | None] = {
+            c: layer.parent for c, layer in host.layers.items()
+        }
+        parent_of = self.parent_of
+        chains = [*(i.layers for i in images.values() if i.layers and i.layers[-1] not in
+                    parent_of)] if any(t not in parent_of for t in tops) else []
+        chains += [held for held in self.held.values() if held and held[-1] not in parent_of]
+        for chain in chains:  # hosts built by hand, or chains only containers hold
+            for k, c in enumerate(chain):
+                parent_of.setdefault(c, chain[k - 1] if k else None)
+        rc: Counter[str] = Counter(p for p in parent_of.values() if p is not None)
+        rc.update(tops)
+        rc.update(held[-1] for held in self.held.values() if held)
+        self.rc = rc
+        #: image ids newest first (``created_ns`` descending, then id): prune's visiting order
+        self.newest_first = sorted(images, key=lambda i: (-images[i].created_ns, i))
+
+
+_LAST_INDEX: list[tuple[weakref.ref[Host], _Index]] = []
+
+
+def _forget(ref: weakref.ref[Host]) -> None:
+    """Drop the cached index once its host is gone."""
+    if _LAST_INDEX and _LAST_INDEX[0][0] is ref:
+        _LAST_INDEX.clear()
+
+
+def _index(host: Host) -> _Index:
+    """The index of ``host``, reusing the last one built when it is the same object."""
+    if _LAST_INDEX:
+        ref, index = _LAST_INDEX[0]
+        if ref() is host:
+            return index
+    index = _Index(host)
+    try:
+        _LAST_INDEX[:] = [(weakref.ref(host, _forget), index)]
+    except TypeError:  # pragma: no cover - a host type without weak references
+        _LAST_INDEX.clear()
+    return index
+
+
+class _State:
+    """A mutable working copy of a host, built in O(size of host).
+
+    ``rc[c]`` is the layer store's reference count of chain id ``c``
+    (R2.2.2): one per live image whose *top* layer is ``c``, one per live
+    container whose creation-image chain ends in ``c``, one per layer whose
+    parent is ``c``. Releasing a top layer cascades downwards while counts
+    reach zero (R2.2.3), which frees exactly the layers in no remaining
+    image's chain and no container's chain (R2.2.4) and costs only the
+    layers freed.
+    """
+
+    def __init__(self, host: Host) -> None:
+        index = _index(host)
+        self.host = host
+        self.layers = index.layers
+        self.parent_of = index.parent_of
+        # copies of the shared index; lists inside are replaced, never mutated
+        self.images = dict(index.images)
+        self.refs = dict(index.refs)
+        self.store = dict(index.store)
+        self.children = index.children.copy()
+        self.users = dict(index.users)
+        self.containers = dict(index.containers)
+        self.held = dict(index.held)
+        self.rc = index.rc.copy()
+        self.records: list[Record] = []
+        self.deleted_images: list[str] = []
+        self.untagged: list[tuple[str, str]] = []
+        self.deleted_layers: list[str] = []
+        self.silent_layers: list[str] = []
+        self.deleted_containers: list[str] = []
+        self.removed_volumes: list[str] = []
+        self.space = 0
+        self.bytes = 0
+
+    # -- bookkeeping ------------------------------------------------------
+
+    def mark(self) -> tuple[int, ...]:
+        return (
+            len(self.records),
+            len(self.deleted_images),
+            len(self.untagged),
+            len(self.deleted_layers),
+            len(self.silent_layers),
+            len(self.deleted_containers),
+            len(self.removed_volumes),
+            self.space,
+            self.bytes,
+        )
+
+    def plan(self, kind: str, target: str | None, since: tuple[int, ...] | None = None) -> Plan:
+        m = since if since is not None else (0,) * 9
+        return Plan(
+            kind=kind,
+            target=target,
+            records=tuple(self.records[m[0] :]),
+            deleted_images=tuple(self.deleted_images[m[1] :]),
+            untagged=tuple(self.untagged[m[2] :]),
+            deleted_layers=tuple(self.deleted_layers[m[3] :]),
+            silent_layers=tuple(self.silent_layers[m[4] :]),
+            deleted_containers=tuple(self.deleted_containers[m[5] :]),
+            removed_volumes=tuple(self.removed_volumes[m[6] :]),
+            space_reclaimed=self.space - m[7],
+            bytes_freed=self.bytes - m[8],
+        )
+
+    def layer_size(self, chain_id: str) -> int:
+        layer = self.layers.get(chain_id)
+        return layer.size if layer is not None else 0
+
+    # -- queries ----------------------------------------------------------
+
+    def first_user(self, image_id: str, running: bool | None) -> Container | None:
+        """``containers.First(...)``: the newest container of ``image_id`` matching."""
+        for cid in self.users.get(image_id, ()):
+            c = self.containers[cid]
+            if running is None or c.running == running:
+                return c
+        return None
+
+    def has_tag(self, image_id: str) -> bool:
+        return any(r.digest is None for r in self.refs.get(image_id, ()))
+
+    # -- mutations --------------------------------------------------------
+
+    def remove_ref(self, image_id: str, ref: Any) -> None:
+        key = str(ref)
+        refs = self.refs[image_id]
+        refs = self.refs[image_id] = [r for r in refs if r is not ref]
+        if not refs:
+            del self.refs[image_id]
+        del self.store[key]
+        self.untagged.append((image_id, key))
+
+    def delete_image(self, image_id: str) -> None:
+        """``imageStore.Delete``: drop the image, release its chain, record freed layers."""
+        image = self.images.pop(image_id)
+        self.deleted_images.append(image_id)
+        self.records.append(Record("Deleted", image_id))
+        if image.parent is not None and image.parent in self.children:
+            self.children[image.parent] -= 1
+            if not self.children[image.parent]:
+                del self.children[image.parent]
+        self.children.pop(image_id, None)
+        if image.layers:
+            for c in self.release(image.layers[-1]):
+                size = self.layer_size(c)
+                self.records.append(Record("Deleted", c))
+                self.deleted_layers.append(c)
+                self.space += size
+                self.bytes += size
+
+    def release(self, top: str) -> list[str]:
+        """``releaseLayer``: drop one reference of ``top``; the layers freed, top-most first."""
+        rc = self.rc
+        freed = []
+        c: str | None = top
+        while c is not None:
+            rc[c] -= 1
+            if rc[c] > 0:
+                break
+            del rc[c]
+            freed.append(c)
+            c = self.parent_of.get(c)
+        return freed
+
+    def delete_container(self, container: Container) -> None:
+        """``cleanupContainer``: release the container's layers (silently, §5.7)."""
+        del self.containers[container.id]
+        users = self.users[container.image_id] = [
+            u for u in self.users[container.image_id] if u != container.id
+        ]
+        if not users:
+            del self.users[container.image_id]
+        self.deleted_containers.append(container.id)
+        self.bytes += max(container.size_rw, 0)
+        held = self.held.pop(container.id)
+        if held:
+            for c in self.release(held[-1]):
+                self.silent_layers.append(c)
+                self.bytes += self.layer_size(c)
+
+
+# --------------------------------------------------------------------------
+# Image delete (§5)
+# --------------------------------------------------------------------------
+
+
+#: (hard, reason, named container id or None, "used")
+_Found = tuple[bool, str, "str | None", bool]
+
+
+def _conflict(
+    state: _State, image_id: str, hard: bool, soft: bool, referenced: bool
+) -> _Found | None:
+    """``checkImageDeleteConflict`` in the engine's order (R5.4 step 1); no message yet."""
+    if hard:
+        if state.children.get(image_id):
+            return True, "image has dependent child images", None, False
+        running = state.first_user(image_id, running=True)
+        if running is not None:
+            return True, "image is being used by running container", running.id, True
+    if soft:
+        if referenced and image_id in state.refs:
+            return False, "image is referenced in multiple repositories", None, False
+        stopped = state.first_user(image_id, running=False)
+        if stopped is not None:
+            return False, "image is being used by stopped container", stopped.id, True
+    return None
+
+
+def _conflict_error(image_id: str, found: _Found) -> Conflict:
+    """``imageDeleteConflict.Error``: ``conflict: unable to delete IID (…) - reason``."""
+    hard, reason, container, _ = found
+    forced = "cannot be forced" if hard else "must be forced"
+    suffix = f" {short_id(container)}" if container is not None else ""
+    image = short_id(image_id)
+    return Conflict(f"conflict: unable to delete {image} ({forced}) - {reason}{suffix}")
+
+
+def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool) -> None:
+    """``imageDeleteHelper`` (R5.4), iterative over the parent walk."""
+    while True:
+        found = _conflict(state, image_id, hard=True, soft=not force, referenced=True)
+        if found is not None:
+            dangling = image_id not in state.refs and not state.children.get(image_id)
+            if quiet and (not dangling or found[3]):
+                return
+            raise _conflict_error(image_id, found)
+        parent = state.images[image_id].parent
+        for ref in list(state.refs.get(image_id, ())):
+            state.remove_ref(image_id, ref)
+            state.records.append(Record("Untagged", _ref.familiar_string(ref)))
+        state.delete_image(image_id)
+        if not prune or parent is None or parent not in state.images:
+            return
+        image_id, force, prune, quiet = parent, False, True, True
+
+
+def _is_image_id_prefix(image_id: str, name: str) -> bool:
+    """``isImageIDPrefix``: ``name`` starts ``sha256:<hex>`` or ``<hex>`` (R5.2)."""
+    return image_id.startswith(name) or image_id.partition(":")[2].startswith(name)
+
+
+def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: bool) -> None:
+    """``ImageService.ImageDelete`` on an image already found by ``name`` (R5.3).
+
+    Raises :class:`Conflict` before any change, as the engine does (R5.1.3).
+    """
+    refs = state.refs.get(image_id, [])
+    if not _is_image_id_prefix(image_id, name):
+        # reference path
+        if not force and _is_single_reference(refs):
+            user = state.first_user(image_id, running=None)
+            if user is not None:
+                raise Conflict(
+                    f'conflict: unable to remove repository reference "{name}" (must force) - '
+                    f"container {short_id(user.id)} is using its referenced image "
+                    f"{short_id(image_id)}"
+                )
+        parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
+        removed = parsed
+        if parsed.tag is not None and parsed.digest is not None:
+            removed = _ref.Reference(parsed.domain, parsed.path, None, parsed.digest)
+        key = str(removed)
+        if state.store.get(key) != image_id:
+            raise NotFound(f"No such image: {_ref.familiar_string(parsed)}")
+        ref = next(r for r in state.refs[image_id] if str(r) == key)
+        state.remove_ref(image_id, ref)
+        state.records.append(Record("Untagged", _ref.familiar_string(parsed)))
+        if parsed.digest is None:
+            remaining = state.refs.get(image_id, [])
+            if not any(r.digest is None and r.name == parsed.name for r in remaining):
+                for other in list(remaining):
+                    if other.digest is not None and other.name == parsed.name:
+                        state.remove_ref(image_id, other)
+                        state.records.append(Record("Untagged", _ref.familiar_string(other)))
+        if image_id in state.refs:
+            return
+        _helper(state, image_id, force, prune, quiet=True)
+        return
+    # ID path
+    if _is_single_reference(refs):
+        found = _conflict(state, image_id, hard=True, soft=not force, referenced=False)
+        if found is not None:
+            raise _conflict_error(image_id, found)
+        for ref in list(refs):
+            state.remove_ref(image_id, ref)
+            state.records.append(Record("Untagged", _ref.familiar_string(ref)))
+    _helper(state, image_id, force, prune, quiet=False)
+
+
+def _lookup(host: Host, name: str) -> str:
+    """``GetImage`` (R1.6) on the unmodified host; returns the image id.
+
+    A blank name is the delete route's own error (R5.1.1).
+    """
+    if name == "":
+        raise InvalidArgument("image name cannot be blank")
+    return host.find_image(name).id
+
+
+def plan_rmi(host: Host, name: str, force: bool = False, prune: bool = True) -> Plan:
+    """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do (§5).
+
+    The request takes the *ID path* when ``name`` is a prefix of the found
+    image's ``sha256:<hex>`` or ``<hex>``, the *reference path* otherwise
+    (R5.2). Conflicts raise :class:`~dockermodel.Conflict` (409) and unknown
+    names :class:`~dockermodel.NotFound` (404), with the engine's messages;
+    a blank or unparsable name :class:`~dockermodel.InvalidArgument` (400).
+    [M daemon/images/image_delete.go · ImageService.ImageDelete]
+    """
+    image_id = _lookup(host, name)
+    state = _State(host)
+    _image_delete(state, image_id, name, force=force, prune=prune)
+    return state.plan("rmi", name)
+
+
+# --------------------------------------------------------------------------
+# Container delete (§6.4)
+# --------------------------------------------------------------------------
+
+
+def _volume_names(container: Container) -> list[tuple[str, bool]]:
+    """``(name, anonymous)`` of the container's volume mounts (``Mounts`` of the list entry).
+
+    The API does not show whether a mount had a source name
+    (``MountPoint.Spec.Source``); a volume whose name is 64 lowercase hex —
+    what the engine generates for anonymous volumes — is taken as anonymous.
+    """
+    out = []
+    for mount in container.extra.get("Mounts") or ():
+        if not isinstance(mount, Mapping) or mount.get("Type") != "volume":
+            continue
+        name = mount.get("Name")
+        if isinstance(name, str) and name:
+            out.append((name, bool(_HEX64.match(name))))
+    return out
+
+
+def _remove_container(
+    state: _State, container: Container, name: str, force: bool, volumes: bool
+) -> None:
+    """``ContainerRm`` + ``cleanupContainer`` (R6.4.2-R6.4.5)."""
+    if container.state == "removing":
+        raise Conflict(f"removal of container {name} is already in progress")
+    if container.running and not force:
+        procedure = "Unpause and then stop" if container.state == "paused" else "Stop"
+        raise Conflict(
+            f"You cannot remove a {container.state} container {container.id}. "
+            f"{procedure} the container before attempting removal or force remove"
+        )
+    state.delete_container(container)
+    if volumes:
+        for volume, anonymous in _volume_names(container):
+            if not anonymous:
+                continue
+            in_use = any(
+                v == volume for other in state.containers.values() for v, _ in _volume_names(other)
+            )
+            if not in_use:
+                state.removed_volumes.append(volume)
+
+
+def plan_rm(host: Host, name: str, force: bool = False, volumes: bool = False) -> Plan:
+    """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do (§6.4).
+
+    Lookup per R1.7 (full id, exact name, unique prefix). A running, paused or
+    restarting container needs ``force`` (409 otherwise, with the engine's
+    message naming the full id); a container being removed answers 409
+    ``removal of container NAME is already in progress``. With ``volumes``
+    the container's anonymous volumes that no other container mounts are
+    removed (see :func:`_volume_names` for how "anonymous" is decided).
+    ``to_api()`` is ``None`` (HTTP 204). Layers of a force-deleted image that
+    only this container held are freed silently (``silent_layers``, §5.7).
+    [M daemon/delete.go · ContainerRm, cleanupContainer] [M daemon/mounts.go · removeMountPoints]
+    """
+    container = host.find_container(name)
+    state = _State(host)
+    _remove_container(state, container, name, force, volumes)
+    state.space = max(container.size_rw, 0)
+    return state.plan("rm", name)
+
+
+# --------------------------------------------------------------------------
+# Prune filters (§7)
+# --------------------------------------------------------------------------
+
+_DURATION_UNITS = {
+    "ns": Decimal(1),
+    "us": Decimal(1000),
+    "µs": Decimal(1000),
+    "μs": Decimal(1000),
+    "ms": Decimal(10**6),
+    "s": Decimal(10**9),
+    "m": Decimal(60 * 10**9),
+    "h": Decimal(3600 * 10**9),
+}
+_DURATION = re.compile(r"([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)\Z")
+_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_DATE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?"
+    r"([Zz]|[+-]\d{2}:\d{2})?\Z"
+)
+
+
+def _until_ns(value: str, now_ns: int) -> int:
+    """``GetTimestamp`` + ``ParseTimestamps``: the ``until`` value as nanoseconds (R7.1.2).
+
+    A Go duration is relative to ``now`` and truncated to seconds; an
+    RFC 3339-like date/time without a zone is read as UTC (the engine uses
+    the daemon's local zone); ``sss[.nnnnnnnnn]`` is a Unix time.
+    [M api/types/time/timestamp.go · GetTimestamp, ParseTimestamps]
+    """
+    m = _DURATION.match(value)
+    if m and value != "0":
+        total = sum(
+            (Decimal(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(m.group(2))),
+            Decimal(0),
+        )
+        if m.group(1) == "-":
+            total = -total
+        return ((now_ns - int(total)) // 10**9) * 10**9
+    if "-" in value:
+        d = _DATE.match(value)
+        if d is None:
+            raise EngineError(f'parsing time "{value}": cannot parse as a timestamp', 500)
+        from datetime import datetime, timedelta, timezone
+
+        year, month, day = int(d.group(1)), int(d.group(2)), int(d.group(3))
+        hour, minute, second = (int(d.group(i) or 0) for i in (4, 5, 6))
+        zone = d.group(8)
+        tz = timezone.utc
+        if zone and zone not in ("Z", "z"):
+            sign = 1 if zone[0] == "+" else -1
+            tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
+        try:
+            stamp = datetime(year, month, day, hour, minute, second, tzinfo=tz)
+        except ValueError as exc:
+            raise EngineError(f'parsing time "{value}": {exc}', 500) from None
+        frac = int((d.group(7) or "").ljust(9, "0"))
+        return int(stamp.timestamp()) * 10**9 + frac
+    seconds, dot, fraction = value.partition(".")
+    if not re.fullmatch(r"[+-]?\d+", seconds) or (dot and not re.fullmatch(r"[+-]?\d+", fraction)):
+        raise EngineError(f'failed to parse value as time or duration: "{value}"', 500)
+    nanos = int(int(fraction) * 10 ** (9 - len(fraction))) if dot else 0
+    return int(seconds) * 10**9 + nanos
+
+
+def _prune_args(
+    filters: Mapping[str, Any] | None, accepted: Sequence[str]
+) -> dict[str, tuple[str, ...]]:
+    args = normalize_filters(filters)
+    for key in args:
+        if key not in accepted:
+            raise InvalidArgument(f"Invalid filter '{key}'")
+    return args
+
+
+def _until(args: Mapping[str, tuple[str, ...]], now: float | None) -> int | None:
+    """``getUntilFromPruneFilters``: the cut-off in nanoseconds, or ``None``."""
+    values = args.get("until")
+    if not values:
+        return None
+    if len(values) > 1:
+        raise EngineError("more than one until filter specified", 500)
+    now_ns = time.time_ns() if now is None else int(Decimal(str(now)) * 10**9)
+    return _until_ns(values[0], now_ns)
+
+
+def _match_kv(values: Iterable[str], labels: Mapping[str, str]) -> bool:
+    """``Args.MatchKVList`` for a filter that is present."""
+    if not labels:
+        return False
+    for value in values:
+        key, sep, expected = value.partition("=")
+        if key not in labels or (sep and labels[key] != expected):
+            return False
+    return True
+
+
+def _match_labels(args: Mapping[str, tuple[str, ...]], labels: Mapping[str, str] | None) -> bool:
+    """``matchLabels``: all ``label`` values match and not all ``label!`` values (R7.1.3)."""
+    labels = labels or {}
+    if args.get("label") and not _match_kv(args["label"], labels):
+        return False
+    return not (args.get("label!") and _match_kv(args["label!"], labels))
+
+
+def _go_list(values: Iterable[str]) -> str:
+    return "[" + " ".join(values) + "]"
+
+
+# --------------------------------------------------------------------------
+# Image prune (§7.1)
+# --------------------------------------------------------------------------
+
+
+def plan_image_prune(
+    host: Host,
+    all: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
+) -> Plan:
+    """What ``docker image prune [-a] [--filter …]`` (``POST /images/prune``) would do (§7.1).
+
+    As the CLI does, ``all`` adds ``dangling=false`` (else ``dangling=true``)
+    to ``filters``. Candidates are fixed first: heads (no child) in dangling
+    mode, every image with ``-a``; intermediates (no reference, children) are
+    skipped; then ``until`` (image ``Created`` after it: skipped) and
+    ``label`` / ``label!``. Each candidate, visited newest first, is deleted
+    with ``ImageDelete(…, force=false, prune=true)``: by its 64-hex id when it
+    has no reference; else (dangling mode: only when it has no tag) by each
+    of its references in turn, fully qualified. Conflicts and images already
+    gone are skipped silently. ``SpaceReclaimed`` is the DiffSize of every
+    layer named in a ``Deleted`` record. ``now`` (Unix seconds) anchors a
+    duration ``until``.
+    [M daemon/images/image_prune.go · ImageService.ImagesPrune]
+    """
+    args = _prune_args(filters, _IMAGE_PRUNE_FILTERS)
+    args["dangling"] = (*args.get("dangling", ()), "false" if all else "true")
+    values = args["dangling"]
+    if "false" in values or "0" in values:
+        dangling_only = False
+    elif "true" in values or "1" in values:
+        dangling_only = True
+    else:  # pragma: no cover - the CLI's value always matches one branch
+        raise InvalidArgument(f"Invalid filter 'dangling={_go_list(values)}'")
+    until = _until(args, now)
+    state = _State(host)
+    candidates = []
+    for image_id in _index(host).newest_first:
+        image = state.images[image_id]
+        has_children = bool(state.children.get(image.id))
+        if dangling_only and has_children:
+            continue
+        if image.id not in state.refs and has_children:
+            continue
+        if until is not None and image.created_ns > until:
+            continue
+        if not _match_labels(args, image.labels):
+            continue
+        candidates.append(image)
+    for image in candidates:
+        if image.id not in state.images:
+            continue
+        refs = state.refs.get(image.id)
+        if refs:
+            if dangling_only and state.has_tag(image.id):
+                continue
+            for ref in list(refs):
+                name = str(ref)
+                owner = state.store.get(name)
+                if owner is None:
+                    continue  # 404: gone with an earlier reference of this image
+                try:
+                    _image_delete(state, owner, name, force=False, prune=True)
+                except (Conflict, NotFound):
+                    continue
+        else:
+            try:
+                _image_delete(state, image.id, image.id.partition(":")[2], False, True)
+            except (Conflict, NotFound):
+                continue
+    return state.plan("image_prune", None)
+
+
+# --------------------------------------------------------------------------
+# Container prune (§7.2)
+# --------------------------------------------------------------------------
+
+
+def plan_container_prune(
+    host: Host, filters: Mapping[str, Any] | None = None, *, now: float | None = None
+) -> Plan:
+    """What ``docker container prune [--filter …]`` (``POST /containers/prune``) would do (§7.2).
+
+    Removes, newest first, every container whose Running flag is clear
+    (created, exited, dead; ``removing`` ones fail and are skipped), as
+    ``rm`` without force and without ``-v``, subject to ``until`` (created
+    after it: kept; the API gives creation times in whole seconds) and
+    ``label`` / ``label!``. ``SpaceReclaimed`` = Σ positive ``SizeRw``.
+    [M daemon/prune.go · Daemon.ContainersPrune]
+    """
+    args = _prune_args(filters, _CONTAINER_PRUNE_FILTERS)
+    until = _until(args, now)
+    state = _State(host)
+    for _, container in host.containers.items():
+        if container.running or container.state == "removing":
+            continue
+        if until is not None and container.created * 10**9 > until:
+            continue
+        if not _match_labels(args, container.labels):
+            continue
+        _remove_container(state, container, container.id, force=False, volumes=False)
+        state.space += max(container.size_rw, 0)
+    return state.plan("container_prune", None)
+
+
+# --------------------------------------------------------------------------
+# Apply
+# --------------------------------------------------------------------------
+
+
+def apply_plan(host: Host, plan: Plan) -> Host:
+    """The host after the engine carried out ``plan`` (O(size of host)).
+
+    Deleted images and containers go, removed references leave their
+    images, freed layers (reported or silent) leave the layer map, removed
+    volumes leave the volume list and the volumes a removed container
+    mounted lose one from their ``RefCount``. Containers whose image was
+    deleted keep ``image_id`` and ``layers`` (their layers stay on disk,
+    §5.7), so ``Host.container_image_field`` reports ``sha256:<id>``.
+    """
+    deleted = set(plan.deleted_images)
+    removed_refs: dict[str, set[str]] = {}
+    for image_id, ref in plan.untagged:
+        removed_refs.setdefault(image_id, set()).add(ref)
+    images: dict[str, Image] = {}
+    for image_id, image in host.images.items():
+        if image_id in deleted:
+            continue
+        gone = removed_refs.get(image_id)
+        if gone:
+            image = attrs.evolve(
+                image,
+                repo_tags=tuple(r for r in image.repo_tags if str(r) not in gone),
+                repo_digests=tuple(r for r in image.repo_digests if str(r) not in gone),
+            )
+        images[image_id] = image
+    removed = set(plan.deleted_containers)
+    containers = {cid: c for cid, c in host.containers.items() if cid not in removed}
+    freed = set(plan.deleted_layers) | set(plan.silent_layers)
+    layers = {c: layer for c, layer in host.layers.items() if c not in freed}
+    volumes = host.volumes
+    if removed or plan.removed_volumes:
+        released: dict[str, int] = {}
+        for cid in plan.deleted_containers:
+            for name, _ in _volume_names(host.containers[cid]):
+                released[name] = released.get(name, 0) + 1
+        gone_volumes = set(plan.removed_volumes)
+        kept: list[Volume] = []
+        for volume in host.volumes:
+            if volume.name in gone_volumes:
+                continue
+            n = released.get(volume.name, 0)
+            if n and volume.ref_count > 0:
+                volume = attrs.evolve(volume, ref_count=max(volume.ref_count - n, 0))
+            kept.append(volume)
+        volumes = tuple(kept)
+    return attrs.evolve(
+        host, images=images, containers=containers, layers=layers, volumes=volumes, payloads=None
+    )
+
+
+# --------------------------------------------------------------------------
+# Beyond the engine: cleanup plan and bytes freed per image
+# --------------------------------------------------------------------------
+
+
+def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> CleanupPlan:
+    """An ordered list of force-free commands that frees every byte it can.
+
+    1. With ``containers``: ``docker rm <id>`` for every container whose
+       Running flag is clear (newest first), so the images behind them
+       become removable (as ``docker system prune`` orders its steps).
+    2. Images no remaining container uses, children before parents: while an
+       image has references that are not "single" (R5.2), ``docker rmi
+       <ref>`` untags one (reference path, no conflict possible: nothing uses
+       it); then ``docker rmi sha256:<id>`` (ID path) removes the last
+       references, deletes it and walks up its untagged parents. With
+       ``all=False`` only images without a tag (and their untagged parents)
+       are removed, as a dangling prune would.
+
+    Every step is planned on the state the previous steps leave, so no step
+    needs ``-f`` and each step's ``bytes_freed`` is its own. Linear in the
+    size of the host.
+    """
+    state = _State(host)
+    steps: list[CleanupStep] = []
+    if containers:
+        for container in list(state.containers.values()):
+            if container.running or container.state == "removing":
+                continue
+            mark = state.mark()
+            _remove_container(state, container, container.id, force=False, volumes=False)
+            state.space += max(container.size_rw, 0)
+            plan = state.plan("rm", container.id, mark)
+            steps.append(CleanupStep(("docker", "rm", container.id), plan))
+    order = sorted(
+        (i for i in state.images.values() if not state.children.get(i.id)),
+        key=lambda i: (-i.created_ns, i.id),
+    )
+    queue = deque(i.id for i in order)
+    while queue:
+        image_id = queue.popleft()
+        if image_id not in state.images or state.children.get(image_id):
+            continue
+        if image_id in state.users:
+            continue
+        if not all and state.has_tag(image_id):
+            continue
+        while not _is_single_reference(state.refs.get(image_id, [])) and image_id in state.refs:
+            ref = state.refs[image_id][0]
+            name = _ref.familiar_string(ref)
+            mark = state.mark()
+            _image_delete(state, image_id, name, force=False, prune=True)
+            steps.append(CleanupStep(("docker", "rmi", name), state.plan("rmi", name, mark)))
+        if image_id not in state.images:  # pragma: no cover - an untag never deletes here
+            continue
+        mark = state.mark()
+        _image_delete(state, image_id, image_id, force=False, prune=True)
+        plan = state.plan("rmi", image_id, mark)
+        steps.append(CleanupStep(("docker", "rmi", image_id), plan))
+        for gone in plan.deleted_images:
+            parent = host.images[gone].parent
+            if parent is not None and parent in state.images and not state.children.get(parent):
+                queue.append(parent)
+    return CleanupPlan(tuple(steps))
+
+
+def bytes_freed_by_image(host: Host) -> dict[str, int]:
+    """For every image, the bytes ``docker rmi -f sha256:<id>`` would free (0 when it fails).
+
+    That request deletes the image unless it has child images or a running
+    container uses it (hard conflicts, R5.4), then walks up its untagged
+    parents that have no other child and no container (R5.4 step 6). It
+    frees the layers of those images that no other image and no container
+    holds. Each image is on the parent walk of at most one other image, so
+    the whole map costs O(size of host).
+    """
+    state = _State(host)
+    rc, parent_of = state.rc, state.parent_of
+    out: dict[str, int] = {}
+    for image_id, image in state.images.items():
+        if state.children.get(image_id) or state.first_user(image_id, running=True):
+            out[image_id] = 0
+            continue
+        removed = [image]
+        current = image
+        while True:
+            parent_id = current.parent
+            if parent_id is None or parent_id not in state.images:
+                break
+            if parent_id in state.refs or parent_id in state.users:
+                break
+            if state.children.get(parent_id, 0) != 1:
+                break
+            current = state.images[parent_id]
+            removed.append(current)
+        released: dict[str, int] = {}
+        total = 0
+        for member in removed:
+            c: str | None = member.layers[-1] if member.layers else None
+            while c is not None:
+                n = released[c] = released.get(c, 0) + 1
+                if rc[c] > n:
+                    break
+                total += state.layer_size(c)
+                c = parent_of.get(c)
+        out[image_id] = total
+    return out
+
+
+def removal_ranking(host: Host) -> list[tuple[Image, int]]:
+    """Images by the bytes their removal frees (:func:`bytes_freed_by_image`), most first."""
+    freed = bytes_freed_by_image(host)
+    return sorted(
+        ((host.images[i], n) for i, n in freed.items()), key=lambda item: (-item[1], item[0].id)
+    )
