@@ -80,3 +80,31 @@ def test_lookup_by_digest(engine: Any, state: dict[str, str]) -> None:
         except NotFound:
             got = None
         assert got == expected, name
+
+
+def _records(doc: Any) -> list[str]:
+    return sorted(f"{k}: {v}" for item in doc or () for k, v in item.items())
+
+
+def test_removals_with_digests_are_predicted(engine: Any, state: dict[str, str]) -> None:
+    # runs last in this module: it changes the engine
+    steps: list[tuple[str, Any]] = [
+        ("rmi", "app:1"),                   # another tag is left: untag only
+        ("rmi", "app:2"),                   # last tag of the repo: its digests go too
+        ("rmi", f"localhost:5000/both@{D2}"),  # removing a digest never cascades
+        ("prune", None),                    # a digest-only image is dangling for prune
+    ]
+    for kind, name in steps:
+        host = from_docker(engine.client)
+        if kind == "rmi":
+            predicted = _records(host.plan_rmi(name).to_api())
+            actual = _records(engine.api.remove_image(name))
+        else:
+            plan = host.plan_image_prune().to_api()
+            done = engine.api.prune_images(filters={"dangling": True})
+            predicted, actual = _records(plan["ImagesDeleted"]), _records(done["ImagesDeleted"])
+            assert plan["SpaceReclaimed"] == done["SpaceReclaimed"]
+        assert predicted == actual, (kind, name)
+        after = from_docker(engine.client)
+        assert host.apply(host.plan_rmi(name) if kind == "rmi" else host.plan_image_prune()
+                          ).images == after.images
