@@ -177,16 +177,25 @@ def _demo() -> Host:
         raise _Exit(EXIT_SOURCE, f"the {error}; reinstall dockermodel") from None
 
 
-def _read_engine(*, complete: bool = False) -> Host:
+def _read_engine(command: str) -> Host:
     """The live engine's state, read with GET requests only.
 
     The adapter shows a progress line on stderr when stderr is a terminal and
-    the read takes a while. ``complete`` asks for every image's history (for
-    snapshot files), not only the ones the sizes need.
+    the read takes a while. ``GET /system/df`` (volumes and build cache; it
+    costs what ``docker system df`` costs) is read only for ``df`` and
+    ``snapshot``; a snapshot asks for every image's full inspect body and
+    history (no cache), not only what the sizes need.
     """
     from .engine import read_payloads
 
-    return Host.from_api(read_payloads(None, history="all" if complete else "needed"))
+    complete = command == "snapshot"
+    payloads = read_payloads(
+        None,
+        history="all" if complete else "needed",
+        cache=not complete,
+        system_df=command in ("df", "snapshot"),
+    )
+    return Host.from_api(payloads)
 
 
 def _load_snapshot(path: str) -> Host:
@@ -217,7 +226,7 @@ def _source(args: argparse.Namespace, streams: _Streams) -> Host:
     if args.demo:
         return _demo()
     try:
-        return _read_engine(complete=args.command == "snapshot")
+        return _read_engine(args.command)
     except EngineUnreachable as error:
         if args.command not in _REPORTS:
             raise _Exit(EXIT_SOURCE, _unreachable_message(error)) from None

@@ -1,35 +1,80 @@
-"""The read-only adapter: a live engine's JSON through docker-py, GET requests only.
+"""The read-only adapter: a live engine's JSON bodies, GET requests only.
 
-This is the only module that imports ``docker``, and only inside functions,
-so ``import dockermodel`` works without it.
+This is the only module that imports ``docker`` (docker-py, plus a minimal
+HTTP client for the per-image GETs), and only inside functions,
+so ``import dockermodel`` works without it. The rules below are explained
+with measurements in ``docs/engine.md``.
 
-What is read (API 1.41, ENGINE_SEMANTICS.md R9.1), in this order:
-
-1. ``GET /version`` → ``version``
-2. ``GET /images/json?all=1`` → ``images_all``
-3. per listed image, ``GET /images/{id}/json`` and ``GET /images/{id}/history``
-   → ``image_inspect[id]``, ``image_history[id]``
-   (one function, :func:`_read_image`, so the per-image reads can later be
-   spread over threads)
-4. ``GET /containers/json?all=1&size=1`` → ``containers``
-5. ``GET /system/df`` → ``system_df`` (volumes and build cache; optional)
-6. ``GET /info`` → ``info`` (optional)
+What is read (API 1.41, ENGINE_SEMANTICS.md R9.1)
+-------------------------------------------------
+1. ``GET /info`` → ``info`` (the engine's ``ID`` keys the cache; kept in the
+   payloads unless ``info=False``) and ``GET /version`` → ``version``;
+2. ``GET /images/json?all=1`` → ``images_all``: tags, digests, parents and
+   ``Size`` of every image, read fresh every time;
+3. per listed image, its inspect body ``GET /images/{id}/json`` →
+   ``image_inspect[id]`` (``RootFS.Layers`` and ``Created`` are needed for
+   every image) — from the cache when an entry for (engine ``ID``, image id)
+   exists, else from the engine;
+4. ``GET /images/{id}/history`` → ``image_history[id]`` only for the images
+   :func:`dockermodel._mapping.history_needed` names (``history="all"``: for
+   every image): those holding a layer that no ``Size`` difference sizes
+   (below), again from the cache when it has the history;
+5. ``GET /containers/json?all=1&size=1`` → ``containers``;
+6. ``GET /system/df`` → ``system_df`` (volumes and build cache; unless
+   ``system_df=False``), sent first on a thread of its own so the engine
+   computes it while the images are read.
 
 Nothing else is sent: no POST, no DELETE, no version negotiation beyond what
 the caller's client does itself (``docker.from_env()`` asks ``/version``).
 
+Which layers need a history
+---------------------------
+An image's ``Size`` is the sum of its chain's DiffSizes (R2.3.3), and a chain
+id names its whole prefix (R2.1.2). So if layer ``c`` (below it ``p``) is the
+top layer of an image ``A`` and ``p`` the top layer of an image ``B`` (any
+image, not only ``A``'s parent), then ``chain(A) = chain(B) + [c]`` and
+``DiffSize(c) = Size(A) − Size(B)``; a base layer that is some image's top is
+that image's ``Size``. The classic builder and ``docker commit`` leave an
+image at every step, so on such hosts every layer is sized this way and no
+history is read at all. A layer that is the top of no image, or whose lower
+neighbour is the top of no image (BuildKit and pulled images, which hold
+several layers and no intermediates), falls back to a history: the history
+of the image with the shortest chain holding it, plus that image's local
+ancestors (needed to attribute zero-size entries exactly, R2.5.3).
+
+Threads and transport
+---------------------
+The per-image requests are spread over ``workers`` threads (default
+:data:`DEFAULT_WORKERS`). docker-py spends about 1 ms of client CPU per
+request (requests and urllib3), which on a small host is CPU the engine does
+not get; so by default (``transport="lean"``) each thread sends them through
+a minimal keep-alive HTTP/1.1 connection (:class:`_Lean`, GET only) to the
+caller's address, API version, headers and timeout — for an unmodified
+``docker.APIClient``/``DockerClient`` over ``unix://`` or plain ``tcp://``.
+Otherwise, and with ``transport="docker-py"``, each thread gets a docker-py
+``APIClient`` made from the caller's (same address, API version, timeout,
+TLS settings and headers). A client that is not exactly a
+``docker.APIClient``/``DockerClient`` (a subclass may override requests) or
+a transport that cannot be cloned (``ssh://``, ``npipe://``) reads
+everything on the caller's client, one request at a time, as does
+``workers=1`` with ``transport="docker-py"``. The list, container, info,
+version and ``/system/df`` requests always go through docker-py.
+
 Consistency while the engine changes underneath
 -----------------------------------------------
 The reads are not atomic. An image listed in step 2 may be gone (HTTP 404)
-when step 3 asks for it, because someone ran ``docker rmi`` or a prune in
-between. The rule:
+when step 3 or 4 asks for it, because someone ran ``docker rmi`` or a prune
+in between. The rule:
 
-* such an image makes the whole read start again, from step 1, at most
+* such an image makes the whole read start again, from step 2, at most
   ``attempts`` times in all (default 3): a read in which nothing vanished
-  describes one state the engine was really in (as far as images go);
+  describes one state the engine was really in (as far as images go). An
+  image answered from the cache is not asked again: its cached facts are
+  those of the listed id, so the listing alone fixes the image state;
 * if the image set still moves during the last attempt, the vanished images
   are left out *consistently*: dropped from ``images_all``, and absent from
-  ``image_inspect`` and ``image_history``. Nothing else is changed: the
+  ``image_inspect`` and ``image_history`` (and the histories that their
+  ``Size`` made unnecessary are then read). Nothing else is changed: the
   engine refuses to delete an image that has children (R5.4) even with
   ``-f``, so no image that is still there can have a vanished parent, and a
   container whose image was force-removed is a state the engine itself
@@ -38,6 +83,18 @@ between. The rule:
 Images created after the listing are simply not seen; containers are listed
 after the images, so a container may name an image younger than the list,
 which is again a state the model accepts (as after a forced removal).
+``/system/df`` runs alongside; only its ``Volumes`` and ``BuildCache`` are
+used, which no image read depends on.
+
+The cache
+---------
+See :mod:`dockermodel._cache`: the inspect body (less ``RepoTags``,
+``RepoDigests``, ``Parent``, ``Metadata``, ``GraphDriver``) and, once read,
+the history (less each entry's ``Tags``) of every image, keyed by the
+engine's ``ID`` and the image id, under ``$XDG_CACHE_HOME/dockermodel``.
+Payload bodies that came from the cache therefore lack those fields; nothing
+:meth:`Host.from_api` reads is among them. ``cache=False`` or
+``DOCKERMODEL_NO_CACHE=1`` turns it off; ``cache=PATH`` puts it elsewhere.
 
 Errors (never a bare ``KeyError`` or a docker-py exception):
 
@@ -57,38 +114,53 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
 from . import _fields as f
+from ._cache import Entry, ImageCache, cache_disabled_by_environment, default_directory
 from .errors import EngineRequestError, EngineUnreachable, InvalidPayload
 
 if TYPE_CHECKING:
     from .host import Host
 
-__all__ = ["DEFAULT_ATTEMPTS", "from_docker", "read_payloads"]
+__all__ = [
+    "DEFAULT_ATTEMPTS",
+    "DEFAULT_WORKERS",
+    "PROGRESS_DELAY",
+    "Progress",
+    "from_docker",
+    "read_payloads",
+]
 
 #: How many times a read that saw an image vanish is started again (in all).
 DEFAULT_ATTEMPTS = 3
+#: Threads for the per-image requests (ENGINE_SCALE.md §5.5: 8 with docker-py).
+DEFAULT_WORKERS = 8
+#: Seconds a read runs before the automatic progress line appears on stderr.
+PROGRESS_DELAY = 1.0
+
+#: ``progress(done, total)``: per-image requests answered so far, and known in all.
+Progress = Callable[[int, int], None]
 
 #: The address docker-py uses when ``DOCKER_HOST`` is not set.
 _DEFAULT_ADDRESS = "unix:///var/run/docker.sock"
 
 _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}\Z")
 
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
 
 class _Vanished(Exception):
     """An image listed a moment ago answered 404 (internal signal)."""
-
-
-@attrs.frozen
-class _ImageRead:
-    """The two per-image bodies: ``GET /images/{id}/json`` and ``/history``."""
-
-    inspect: dict[str, Any]
-    history: list[Any]
 
 
 @attrs.frozen
@@ -195,49 +267,352 @@ def _connect(client: Any) -> tuple[_Connection, Any]:
 
 
 # --------------------------------------------------------------------------
+# Threads: one docker-py client per thread
+# --------------------------------------------------------------------------
+
+
+def _clone(api: Any) -> Any | None:
+    """A new ``APIClient`` to the same engine as ``api``, or ``None`` if none can be made.
+
+    Same address, API version (no negotiation request), timeout, TLS
+    verification and client certificate, and headers. Only for an unmodified
+    ``docker.APIClient`` over ``unix://`` or ``tcp://``.
+    """
+    import docker
+
+    if type(api) is not docker.APIClient:
+        return None
+    address = _address(api)
+    version = getattr(api, "_version", None)
+    if not address.startswith(("unix://", "tcp://")) or not isinstance(version, str):
+        return None
+    tls = str(api.base_url).startswith("https://")
+    clone = docker.APIClient(base_url=address, version=version, timeout=api.timeout, tls=tls)
+    clone.headers = api.headers.copy()
+    clone.verify = api.verify
+    clone.cert = api.cert
+    # over a unix socket no proxy or netrc applies: skip requests' environment lookups
+    clone.trust_env = api.trust_env and not address.startswith("unix://")
+    return clone
+
+
+class _Lean:
+    """A minimal keep-alive HTTP/1.1 client for the per-image GETs (one per thread).
+
+    docker-py spends about 1 ms of client CPU per request here (requests and
+    urllib3), which on a 2-core host is CPU the engine does not get; this
+    client spends about a fifth of it. It can send nothing but ``GET``, to
+    the same address, API version, headers and timeout as the caller's
+    ``APIClient``. Made only for ``unix://`` and plain ``tcp://`` (no TLS).
+    """
+
+    def __init__(self, api: Any, address: str) -> None:
+        self.address = address
+        self.prefix = f"/v{api._version}"
+        self.timeout = api.timeout
+        self.headers = {k: str(v) for k, v in api.headers.items() if k.lower() != "connection"}
+        self._http: Any = None
+
+    def _connect(self) -> Any:
+        import http.client
+        import socket
+
+        timeout = self.timeout
+        if self.address.startswith("unix://"):
+            path = self.address[len("unix://") :]
+
+            class _Unix(http.client.HTTPConnection):
+                def connect(self) -> None:
+                    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                    sock.settimeout(timeout)
+                    sock.connect(path)
+                    self.sock = sock
+
+            return _Unix("localhost", timeout=timeout)
+        host, _, port = self.address[len("tcp://") :].rpartition(":")
+        return http.client.HTTPConnection(host, int(port), timeout=timeout)
+
+    def get(self, field: str, path: str) -> Any:
+        """The JSON body of ``GET path`` (no version prefix); errors as ``_Connection.call``."""
+        import http.client
+
+        request = f"GET {path}"
+        for attempt in (1, 2):
+            fresh = self._http is None
+            if fresh:
+                self._http = self._connect()
+            try:
+                self._http.request("GET", self.prefix + path, headers=self.headers)
+                response = self._http.getresponse()
+                body = response.read()
+                break
+            except TimeoutError as error:
+                self.close()
+                raise EngineRequestError(
+                    self.address, request, None, f"no answer in time ({error})"
+                ) from None
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                # a kept-alive connection the engine closed meanwhile: once more, afresh
+                self.close()
+                if fresh or attempt == 2:
+                    raise EngineRequestError(
+                        self.address, request, None, "broken response (connection closed)"
+                    ) from None
+            except (http.client.HTTPException, ConnectionError) as error:
+                self.close()
+                raise EngineRequestError(
+                    self.address, request, None, f"broken response ({error!r})"
+                ) from None
+            except OSError as error:
+                self.close()
+                raise EngineUnreachable(self.address, error.strerror or str(error)) from None
+        if response.will_close:
+            self.close()
+        status = response.status
+        if status >= 400:
+            try:
+                message = str(json.loads(body)["message"])
+            except (ValueError, KeyError, TypeError):
+                message = body.decode(errors="replace")
+            if status == 404 and field.startswith(("image_inspect", "image_history")):
+                raise _Vanished(message)
+            raise EngineRequestError(self.address, request, status, message)
+        try:
+            return json.loads(body)
+        except ValueError as error:
+            raise InvalidPayload(field, f"{request} did not return JSON: {error}") from None
+
+    def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+
+def _lean_possible(api: Any, address: str) -> bool:
+    import docker
+
+    return (
+        type(api) is docker.APIClient
+        and isinstance(getattr(api, "_version", None), str)
+        and (address.startswith("unix://") or str(api.base_url).startswith("http://"))
+    )
+
+
+Transport = Literal["lean", "docker-py"]
+
+
+class _Pool:
+    """Runs per-item reads on up to ``workers`` threads, one client per thread.
+
+    ``transport="lean"``: a :class:`_Lean` client per thread (also on the
+    calling thread with ``workers=1``) when the caller's client allows it;
+    otherwise, and with ``"docker-py"``, a docker-py ``APIClient`` clone per
+    thread, or with ``workers=1`` or no clone possible, the caller's client.
+    """
+
+    def __init__(self, conn: _Connection, workers: int, transport: Transport = "lean") -> None:
+        self.conn = conn
+        self.workers = workers
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._clients: list[Any] = []
+        self.lean = transport == "lean" and _lean_possible(conn.api, conn.address)
+        self.can_clone = _clone(conn.api) is not None
+        self.concurrent = workers > 1 and (self.lean or self.can_clone)
+
+    def connection(self) -> _Connection:
+        """This thread's docker-py connection (a clone; the caller's when none can be made)."""
+        conn: _Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            clone = _clone(self.conn.api)
+            if clone is None:
+                return self.conn
+            with self._lock:
+                self._clients.append(clone)
+            conn = self._local.conn = _Connection(clone, self.conn.address)
+        return conn
+
+    def reader(self) -> _Connection | _Lean:
+        """This thread's client for the per-image GETs."""
+        if not self.lean:
+            return self.connection() if self.concurrent else self.conn
+        lean: _Lean | None = getattr(self._local, "lean", None)
+        if lean is None:
+            lean = self._local.lean = _Lean(self.conn.api, self.conn.address)
+            with self._lock:
+                self._clients.append(lean)
+        return lean
+
+    def submit(self, fn: Callable[[_Connection], _R]) -> Future[_R]:
+        """Run ``fn`` on a thread of its own (or now, without threads)."""
+        future: Future[_R] = Future()
+        if not self.can_clone or self.workers == 1:
+            try:
+                future.set_result(fn(self.conn))
+            except BaseException as error:
+                future.set_exception(error)
+            return future
+
+        def run() -> None:
+            try:
+                future.set_result(fn(self.connection()))
+            except BaseException as error:
+                future.set_exception(error)
+
+        threading.Thread(target=run, name="dockermodel-read", daemon=True).start()
+        return future
+
+    def map(
+        self,
+        fn: Callable[[_Connection | _Lean, _T], _R],
+        items: Sequence[_T],
+        tick: Callable[[int], None],
+    ) -> list[_R]:
+        """``[fn(conn, item) for item in items]``, spread over the threads.
+
+        ``tick(n)`` is called on the calling thread as answers come in. The
+        first exception stops the other threads and is raised here.
+        """
+        if not items:
+            return []
+        results: list[Any] = [None] * len(items)
+        if not self.concurrent or len(items) == 1:
+            reader = self.reader()
+            for i, item in enumerate(items):
+                results[i] = fn(reader, item)
+                tick(1)
+            return results
+        order = iter(range(len(items)))
+        stop = threading.Event()
+        counting = threading.Lock()
+        done = [0]
+
+        def loop() -> None:
+            conn = self.reader()
+            for i in order:  # a shared iterator: each index is taken once
+                if stop.is_set():
+                    return
+                results[i] = fn(conn, items[i])
+                with counting:
+                    done[0] += 1
+
+        reported = 0
+        with ThreadPoolExecutor(min(self.workers, len(items)), "dockermodel-read") as executor:
+            futures = [executor.submit(loop) for _ in range(min(self.workers, len(items)))]
+            try:
+                while True:
+                    finished, pending = wait(futures, timeout=0.1, return_when=FIRST_EXCEPTION)
+                    if done[0] > reported:
+                        tick(done[0] - reported)
+                        reported = done[0]
+                    for future in finished:
+                        error = future.exception()
+                        if error is not None:
+                            raise error
+                    if not pending:
+                        break
+            finally:
+                stop.set()
+        if done[0] > reported:
+            tick(done[0] - reported)
+        return results
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
+
+
+# --------------------------------------------------------------------------
+# Progress
+# --------------------------------------------------------------------------
+
+
+class _StderrProgress:
+    """``dockermodel: reading images 120/500`` on ``stream``, rewritten in place.
+
+    Shown only when ``stream`` is a terminal and the read has taken
+    :data:`PROGRESS_DELAY` seconds; erased by :meth:`close`.
+    """
+
+    def __init__(self, stream: IO[str], delay: float | None = None) -> None:
+        self._stream = stream
+        self._start = time.monotonic()
+        self._delay = PROGRESS_DELAY if delay is None else delay
+        try:
+            self._enabled = stream.isatty()
+        except (AttributeError, ValueError):
+            self._enabled = False
+        self._shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self._enabled or time.monotonic() - self._start < self._delay:
+            return
+        self._stream.write(f"\rdockermodel: reading images {done}/{total}")
+        self._stream.flush()
+        self._shown = True
+
+    def close(self) -> None:
+        if self._shown:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+            self._shown = False
+
+
+class _Counter:
+    """Counts per-image requests for the progress callback (calling thread only)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.done = 0
+        self.total = 0
+
+    def expect(self, n: int) -> None:
+        self.total += n
+        if self.progress is not None and n:
+            self.progress(self.done, self.total)
+
+    def tick(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+# --------------------------------------------------------------------------
 # The reads
 # --------------------------------------------------------------------------
 
 
-def _read_image(conn: _Connection, image_id: str) -> _ImageRead | None:
-    """``GET /images/{id}/json`` and ``/history`` for one image; ``None`` if it vanished.
-
-    The unit of work per image (independent of every other image).
-    """
-    inspect_field = f"image_inspect[{image_id!r}]"
-    history_field = f"image_history[{image_id!r}]"
+def _read_inspect(conn: _Connection | _Lean, image_id: str) -> dict[str, Any] | None:
+    """``GET /images/{id}/json``; ``None`` if the image vanished."""
+    field = f"image_inspect[{image_id!r}]"
+    path = f"/images/{image_id}/json"
     try:
-        inspect = conn.call(
-            inspect_field, f"GET /images/{image_id}/json", conn.api.inspect_image, image_id
-        )
-        history = conn.call(
-            history_field, f"GET /images/{image_id}/history", conn.api.history, image_id
-        )
+        if isinstance(conn, _Lean):
+            body = conn.get(field, path)
+        else:
+            body = conn.call(field, f"GET {path}", conn.api.inspect_image, image_id)
     except _Vanished:
         return None
-    inspect_obj = dict(f.obj(inspect, inspect_field))
-    if inspect_obj.get("Id") != image_id:
-        raise InvalidPayload(
-            f"{inspect_field}.Id", f"expected {image_id}, got {inspect_obj.get('Id')!r}"
-        )
-    return _ImageRead(inspect_obj, list(f.arr(history, history_field)))
+    inspect = dict(f.obj(body, field))
+    if inspect.get("Id") != image_id:
+        raise InvalidPayload(f"{field}.Id", f"expected {image_id}, got {inspect.get('Id')!r}")
+    return inspect
 
 
-def _read_images(
-    conn: _Connection, image_ids: list[str]
-) -> tuple[dict[str, dict[str, Any]], dict[str, list[Any]], set[str]]:
-    """Inspect and history of every image; and the set of those that vanished."""
-    inspects: dict[str, dict[str, Any]] = {}
-    histories: dict[str, list[Any]] = {}
-    vanished: set[str] = set()
-    for image_id in image_ids:
-        result = _read_image(conn, image_id)
-        if result is None:
-            vanished.add(image_id)
+def _read_history(conn: _Connection | _Lean, image_id: str) -> list[Any] | None:
+    """``GET /images/{id}/history``; ``None`` if the image vanished."""
+    field = f"image_history[{image_id!r}]"
+    path = f"/images/{image_id}/history"
+    try:
+        if isinstance(conn, _Lean):
+            body = conn.get(field, path)
         else:
-            inspects[image_id] = result.inspect
-            histories[image_id] = result.history
-    return inspects, histories, vanished
+            body = conn.call(field, f"GET {path}", conn.api.history, image_id)
+    except _Vanished:
+        return None
+    return list(f.arr(body, field))
 
 
 def _image_list(conn: _Connection) -> list[dict[str, Any]]:
@@ -254,41 +629,140 @@ def _image_list(conn: _Connection) -> list[dict[str, Any]]:
     return items
 
 
-def _read_once(
-    conn: _Connection, *, system_df: bool, info: bool, exclude_vanished: bool
-) -> tuple[dict[str, Any], set[str]]:
-    version = dict(f.obj(conn.call("version", "GET /version", conn.api.version), "version"))
-    images_all = _image_list(conn)
-    inspects, histories, vanished = _read_images(conn, [str(item["Id"]) for item in images_all])
-    if vanished and not exclude_vanished:
-        return {}, vanished
-    if vanished:
-        images_all = [item for item in images_all if item["Id"] not in vanished]
-    containers = f.arr(
-        conn.call(
-            "containers",
-            "GET /containers/json?all=1&size=1",
-            conn.api.containers,
-            all=True,
-            size=True,
-        ),
+def _read_containers(conn: _Connection) -> list[Any]:
+    body = conn.call(
         "containers",
+        "GET /containers/json?all=1&size=1",
+        conn.api.containers,
+        all=True,
+        size=True,
     )
+    containers = f.arr(body, "containers")
     for i, item in enumerate(containers):
         f.obj(item, f"containers[{i}]")
-    payloads: dict[str, Any] = {
-        "images_all": images_all,
-        "image_inspect": inspects,
-        "image_history": histories,
-        "containers": list(containers),
-    }
-    if system_df:
-        df = conn.call("system_df", "GET /system/df", conn.api.df)
-        payloads["system_df"] = dict(f.obj(df, "system_df"))
-    payloads["version"] = version
-    if info:
-        payloads["info"] = dict(f.obj(conn.call("info", "GET /info", conn.api.info), "info"))
-    return payloads, vanished
+    return list(containers)
+
+
+def _read_df(conn: _Connection) -> dict[str, Any]:
+    return dict(f.obj(conn.call("system_df", "GET /system/df", conn.api.df), "system_df"))
+
+
+@attrs.define
+class _Reader:
+    """One :func:`read_payloads` call: what is known so far, kept across attempts."""
+
+    pool: _Pool
+    counter: _Counter
+    store: ImageCache | None
+    history: Literal["needed", "all"]
+    inspects: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    histories: dict[str, list[Any]] = attrs.field(factory=dict)
+    dirty: set[str] = attrs.field(factory=set)
+    listed: set[str] = attrs.field(factory=set)
+    _loading: Future[dict[str, Entry]] | None = None
+
+    def start_loading(self) -> None:
+        """Read the cache on a thread of its own while the engine lists the images."""
+        store = self.store
+        if store is not None:
+            self._loading = self.pool.submit(lambda _: store.load_all())
+
+    def _look_up(self) -> None:
+        """Take the cache's entries (once) into ``inspects``/``histories``."""
+        if self._loading is None:
+            return
+        entries, self._loading = self._loading.result(), None
+        for image_id, (inspect, history) in entries.items():
+            self.inspects.setdefault(image_id, inspect)
+            if history is not None:
+                self.histories.setdefault(image_id, history)
+
+    def _fetch(
+        self,
+        fn: Callable[[_Connection | _Lean, str], _R | None],
+        ids: list[str],
+        into: dict[str, _R],
+    ) -> set[str]:
+        """Read ``ids`` with ``fn`` into ``into``; the ids that vanished."""
+        self.counter.expect(len(ids))
+        results = self.pool.map(fn, ids, self.counter.tick)
+        vanished = set()
+        for image_id, result in zip(ids, results, strict=True):
+            if result is None:
+                vanished.add(image_id)
+            else:
+                into[image_id] = result
+                self.dirty.add(image_id)
+        return vanished
+
+    def images(
+        self, conn: _Connection, exclude_vanished: bool
+    ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]] | None:
+        """``images_all``, ``image_inspect``, ``image_history``; ``None`` to start again."""
+        from ._mapping import history_needed
+
+        images_all = _image_list(conn)
+        ids = [str(item["Id"]) for item in images_all]
+        self._look_up()
+        missing = [i for i in ids if i not in self.inspects]
+        vanished = self._fetch(_read_inspect, missing, self.inspects)
+        if vanished and not exclude_vanished:
+            return None
+        while True:
+            if vanished:
+                images_all = [item for item in images_all if item["Id"] not in vanished]
+                ids = [i for i in ids if i not in vanished]
+            inspects = {i: self.inspects[i] for i in ids}
+            if self.history == "all":
+                wanted = ids
+            else:
+                wanted = history_needed({"images_all": images_all, "image_inspect": inspects})
+            missing = [i for i in wanted if i not in self.histories]
+            if not missing:
+                break
+            gone = self._fetch(_read_history, missing, self.histories)
+            if gone and not exclude_vanished:
+                return None
+            vanished |= gone
+            if not gone:
+                break
+        histories = {i: self.histories[i] for i in wanted}
+        self.listed = set(ids)
+        return images_all, inspects, histories
+
+    def save(self) -> None:
+        """Write the entries of images read from the engine in this call; trim the cache."""
+        store = self.store
+        if store is None:
+            return
+        new = {
+            i: (self.inspects[i], self.histories.get(i)) for i in sorted(self.dirty & self.listed)
+        }
+        current = {i: (self.inspects[i], self.histories.get(i)) for i in self.listed}
+        store.save(new, current)
+        store.trim()
+
+
+def _progress_for(
+    progress: Progress | bool | None,
+) -> tuple[Progress | None, _StderrProgress | None]:
+    if progress is None or progress is True:
+        line = _StderrProgress(sys.stderr)
+        return line, line
+    if progress is False:
+        return None, None
+    if not callable(progress):
+        raise TypeError(f"progress must be a callable, True, False or None, not {progress!r}")
+    return progress, None
+
+
+def _open_cache(cache: bool | str | os.PathLike[str], engine_id: Any) -> ImageCache | None:
+    if cache is False or cache_disabled_by_environment():
+        return None
+    if not isinstance(engine_id, str) or not engine_id:
+        return None  # an engine without an ID: nothing safe to key on
+    directory = default_directory() if cache is True else Path(cache)
+    return ImageCache(directory, engine_id)
 
 
 def read_payloads(
@@ -297,14 +771,32 @@ def read_payloads(
     system_df: bool = True,
     info: bool = True,
     attempts: int = DEFAULT_ATTEMPTS,
+    workers: int = DEFAULT_WORKERS,
+    cache: bool | str | os.PathLike[str] = True,
+    history: Literal["needed", "all"] = "needed",
+    progress: Progress | bool | None = None,
+    transport: Transport = "lean",
 ) -> dict[str, Any]:
-    """The payload document of a live engine: its JSON bodies exactly as returned.
+    """A live engine's payload document: its JSON bodies, as few as exact sizes allow.
 
     ``client`` is a ``docker.DockerClient``, a ``docker.APIClient``, or
     ``None`` for ``docker.from_env()`` (closed again afterwards). Keys:
-    ``images_all``, ``image_inspect``, ``image_history``, ``containers``,
-    ``system_df`` (unless ``system_df=False``), ``version`` and ``info``
-    (unless ``info=False``). Only GET requests are sent.
+    ``images_all``, ``image_inspect`` (every listed image), ``image_history``
+    (the images whose history sizes a layer, see the module docstring; every
+    image with ``history="all"``), ``containers``, ``system_df`` (unless
+    ``system_df=False``), ``version`` and ``info`` (unless ``info=False``).
+    Only GET requests are sent.
+
+    ``workers``: threads for the per-image requests (1: none). ``cache``:
+    ``True`` for ``$XDG_CACHE_HOME/dockermodel``, a directory, or ``False``
+    (``DOCKERMODEL_NO_CACHE=1`` also turns it off). ``progress``: a callable
+    ``progress(done, total)`` called on this thread as per-image requests are
+    answered (``total`` grows once the needed histories are known); ``None``
+    (the default) prints a line on stderr when it is a terminal and the read
+    takes over :data:`PROGRESS_DELAY` seconds; ``False`` for nothing.
+    ``transport``: ``"lean"`` sends the per-image GETs through a minimal
+    HTTP client where the caller's client allows it (``unix://``, plain
+    ``tcp://``), ``"docker-py"`` through docker-py clients.
 
     An image that vanishes mid-read restarts the read, up to ``attempts``
     reads in all; the last one leaves vanished images out consistently (see
@@ -312,16 +804,45 @@ def read_payloads(
     """
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    if history not in ("needed", "all"):
+        raise ValueError(f"history must be 'needed' or 'all', got {history!r}")
+    if transport not in ("lean", "docker-py"):
+        raise ValueError(f"transport must be 'lean' or 'docker-py', got {transport!r}")
+    callback, line = _progress_for(progress)
     conn, owned = _connect(client)
+    pool = _Pool(conn, workers, transport)
     try:
+        df_future = pool.submit(_read_df) if system_df else None
+        info_body = dict(f.obj(conn.call("info", "GET /info", conn.api.info), "info"))
+        version = dict(f.obj(conn.call("version", "GET /version", conn.api.version), "version"))
+        reader = _Reader(pool, _Counter(callback), _open_cache(cache, info_body.get("ID")), history)
+        reader.start_loading()
         for attempt in range(1, attempts + 1):
-            payloads, _ = _read_once(
-                conn, system_df=system_df, info=info, exclude_vanished=attempt == attempts
-            )
-            if payloads:
-                return payloads
-        raise AssertionError("unreachable: the last attempt always returns")  # pragma: no cover
+            read = reader.images(conn, exclude_vanished=attempt == attempts)
+            if read is not None:
+                break
+        else:  # pragma: no cover - the last attempt always returns
+            raise AssertionError("unreachable")
+        images_all, inspects, histories = read
+        payloads: dict[str, Any] = {
+            "images_all": images_all,
+            "image_inspect": inspects,
+            "image_history": histories,
+            "containers": _read_containers(conn),
+        }
+        if df_future is not None:
+            payloads["system_df"] = df_future.result()
+        payloads["version"] = version
+        if info:
+            payloads["info"] = info_body
+        reader.save()
+        return payloads
     finally:
+        if line is not None:
+            line.close()
+        pool.close()
         if owned is not None:
             owned.close()
 
@@ -329,7 +850,8 @@ def read_payloads(
 def from_docker(client: Any = None, **options: Any) -> Host:
     """A :class:`~dockermodel.host.Host` of a live engine: :func:`read_payloads` + ``from_api``.
 
-    ``options`` are :func:`read_payloads`' keyword arguments.
+    ``options`` are :func:`read_payloads`' keyword arguments (``workers``,
+    ``cache``, ``progress``, ``system_df``, ``attempts``, …).
     """
     from .host import Host
 

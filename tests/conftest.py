@@ -12,8 +12,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +40,15 @@ def require_engine() -> None:
     if engine_required():
         pytest.fail(f"{reason} ({enginekit.REQUIRE_ENGINE_VARIABLE}=1)", pytrace=False)
     pytest.skip(reason)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the adapter's image cache out of the user's home during tests."""
+    if "DOCKERMODEL_TEST_CACHE" not in os.environ:
+        directory = tempfile.mkdtemp(prefix="dm-cache-")
+        os.environ["DOCKERMODEL_TEST_CACHE"] = directory
+        os.environ["XDG_CACHE_HOME"] = directory
+        atexit.register(shutil.rmtree, directory, True)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -30,6 +30,14 @@ import pytest
 from dockermodel import engine as adapter
 from dockermodel.errors import EngineRequestError, EngineUnreachable, InvalidPayload
 
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image cache goes to this test's tmp directory, never the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.delenv("DOCKERMODEL_NO_CACHE", raising=False)
+
+
 # --------------------------------------------------------------------------
 # Against the throwaway engine
 # --------------------------------------------------------------------------
@@ -68,7 +76,7 @@ def _by_id(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def test_payloads_are_the_engines_bodies(
     engine: enginekit.Engine, populated: dict[str, str]
 ) -> None:
-    payloads = adapter.read_payloads(engine.client)
+    payloads = adapter.read_payloads(engine.client, cache=False, history="all")
     assert list(payloads) == [
         "images_all",
         "image_inspect",
@@ -119,12 +127,12 @@ def test_optional_reads_can_be_turned_off(
 def test_client_kinds_docker_client_api_client_and_environment(
     engine: enginekit.Engine, populated: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    by_client = adapter.read_payloads(engine.client, system_df=False, info=False)
-    by_api = adapter.read_payloads(engine.api, system_df=False, info=False)
+    by_client = adapter.read_payloads(engine.client, system_df=False, info=False, cache=False)
+    by_api = adapter.read_payloads(engine.api, system_df=False, info=False, cache=False)
     monkeypatch.setenv("DOCKER_HOST", engine.base_url)
     monkeypatch.delenv("DOCKER_TLS_VERIFY", raising=False)
     monkeypatch.delenv("DOCKER_CERT_PATH", raising=False)
-    by_env = adapter.read_payloads(None, system_df=False, info=False)
+    by_env = adapter.read_payloads(None, system_df=False, info=False, cache=False)
     assert (
         _by_id(by_client["images_all"])
         == _by_id(by_api["images_all"])
@@ -156,19 +164,26 @@ def test_only_get_requests_are_sent(engine: enginekit.Engine, populated: dict[st
     with pytest.raises(AssertionError, match=r"^POST /v1\.41/containers/"):
         api.stop(populated["running"])  # the guard does refuse writes
     recorder.requests.clear()
-    payloads = adapter.read_payloads(api)
-    api.close()
+    # One thread and docker-py, so every request goes through the recorded
+    # client (tests/test_engine_fast.py records every connection of the
+    # process, threads and the lean client included). Classic-builder images
+    # only: every layer is sized by Size differences, so no history is asked.
+    payloads = adapter.read_payloads(api, workers=1, cache=False, transport="docker-py")
     assert {method for method, _ in recorder.requests} == {"GET"}
     ids = _ids(payloads["images_all"])
     expected = (
-        ["/v1.41/version", "/v1.41/images/json?only_ids=0&all=1"]
+        ["/v1.41/info", "/v1.41/version", "/v1.41/images/json?only_ids=0&all=1"]
         + [f"/v1.41/images/{image_id}/json" for image_id in ids]
-        + [f"/v1.41/images/{image_id}/history" for image_id in ids]
         + ["/v1.41/containers/json?limit=-1&all=1&size=1&trunc_cmd=0", "/v1.41/system/df"]
-        + ["/v1.41/info"]
     )
     assert sorted(path for _, path in recorder.requests) == sorted(expected)
-    assert len(recorder.requests) == 5 + 2 * len(ids)
+    assert len(recorder.requests) == 5 + len(ids)
+    # every history, on request
+    recorder.requests.clear()
+    adapter.read_payloads(api, workers=1, cache=False, history="all", transport="docker-py")
+    api.close()
+    expected += [f"/v1.41/images/{image_id}/history" for image_id in ids]
+    assert sorted(path for _, path in recorder.requests) == sorted(expected)
 
 
 class _RemovingAPI(docker.APIClient):  # type: ignore[misc]
@@ -215,7 +230,7 @@ def test_image_removed_mid_read_restarts_the_read(
     api = _RemovingAPI(
         engine.api, victim="adapter/victim:restart", at=1, base_url=engine.base_url, version="1.41"
     )
-    payloads = adapter.read_payloads(api, system_df=False, info=False)
+    payloads = adapter.read_payloads(api, system_df=False, info=False, cache=False, history="all")
     api.close()
     deleted = {record["Deleted"] for record in api.removed if "Deleted" in record}
     assert deleted & listed == own  # the other Deleted records are its layers
@@ -236,7 +251,9 @@ def test_image_removed_in_the_last_attempt_is_left_out_consistently(
     api = _RemovingAPI(
         engine.api, victim="adapter/victim:exclude", at=1, base_url=engine.base_url, version="1.41"
     )
-    payloads = adapter.read_payloads(api, attempts=1, system_df=False, info=False)
+    payloads = adapter.read_payloads(
+        api, attempts=1, system_df=False, info=False, cache=False, history="all"
+    )
     api.close()
     assert api.lists == 1
     ids = _ids(payloads["images_all"])
@@ -315,13 +332,26 @@ def _ok(body: Any) -> Response:
     return 200, json.dumps(body).encode()
 
 
+def _summary(image_id: str) -> dict[str, Any]:
+    return {"Id": image_id, "ParentId": "", "Created": 1, "Size": 0, "RepoTags": None}
+
+
+def _inspect(image_id: str) -> dict[str, Any]:
+    return {"Id": image_id, "Created": "2020-01-01T00:00:00Z", "RootFS": {"Layers": []}}
+
+
+def _read(api: docker.APIClient, **options: Any) -> dict[str, Any]:
+    """Every request kind: all histories, no cache."""
+    return adapter.read_payloads(api, **{"history": "all", "cache": False, **options})
+
+
 def _default_routes() -> dict[str, Response]:
     return {
         "/v1.41/version": _ok({"Version": "20.10.24", "ApiVersion": "1.41"}),
-        "/v1.41/images/json": _ok([{"Id": IMAGE, "ParentId": ""}, {"Id": OTHER, "ParentId": ""}]),
-        f"/v1.41/images/{IMAGE}/json": _ok({"Id": IMAGE, "RootFS": {"Layers": []}}),
+        "/v1.41/images/json": _ok([_summary(IMAGE), _summary(OTHER)]),
+        f"/v1.41/images/{IMAGE}/json": _ok(_inspect(IMAGE)),
         f"/v1.41/images/{IMAGE}/history": _ok([]),
-        f"/v1.41/images/{OTHER}/json": _ok({"Id": OTHER, "RootFS": {"Layers": []}}),
+        f"/v1.41/images/{OTHER}/json": _ok(_inspect(OTHER)),
         f"/v1.41/images/{OTHER}/history": _ok([]),
         "/v1.41/containers/json": _ok([]),
         "/v1.41/system/df": _ok({"Volumes": [], "BuildCache": []}),
@@ -392,13 +422,10 @@ def fake() -> Iterator[_FakeEngine]:
 
 
 def test_fake_engine_reads_cleanly(fake: _FakeEngine) -> None:
-    payloads = adapter.read_payloads(fake.api())
+    payloads = _read(fake.api())
     assert payloads == {
-        "images_all": [{"Id": IMAGE, "ParentId": ""}, {"Id": OTHER, "ParentId": ""}],
-        "image_inspect": {
-            IMAGE: {"Id": IMAGE, "RootFS": {"Layers": []}},
-            OTHER: {"Id": OTHER, "RootFS": {"Layers": []}},
-        },
+        "images_all": [_summary(IMAGE), _summary(OTHER)],
+        "image_inspect": {IMAGE: _inspect(IMAGE), OTHER: _inspect(OTHER)},
         "image_history": {IMAGE: [], OTHER: []},
         "containers": [],
         "system_df": {"Volumes": [], "BuildCache": []},
@@ -423,7 +450,7 @@ def test_http_errors_name_request_and_address(
 ) -> None:
     fake.routes[path] = (status, b'{"message":"the engine says no"}')
     with pytest.raises(EngineRequestError) as caught:
-        adapter.read_payloads(fake.api())
+        _read(fake.api())
     error = caught.value
     assert (error.address, error.request, error.status) == (fake.address, request_text, status)
     assert error.message == "the engine says no"
@@ -475,7 +502,7 @@ def test_malformed_bodies_name_the_field(
 ) -> None:
     fake.routes[path] = response
     with pytest.raises(InvalidPayload) as caught:
-        adapter.read_payloads(fake.api())
+        _read(fake.api())
     assert caught.value.field == field
     assert caught.value.problem.startswith(problem) or problem in caught.value.problem
 
@@ -483,7 +510,7 @@ def test_malformed_bodies_name_the_field(
 def test_body_cut_off_in_transfer_is_a_request_error(fake: _FakeEngine) -> None:
     fake.routes["/v1.41/containers/json"] = (200, b'[{"Id": "x"', {"Content-Length": "500"})
     with pytest.raises(EngineRequestError) as caught:
-        adapter.read_payloads(fake.api())
+        _read(fake.api())
     error = caught.value
     assert (error.request, error.status) == ("GET /containers/json?all=1&size=1", None)
     assert error.message.startswith("broken response (")
@@ -503,15 +530,15 @@ def test_image_that_keeps_vanishing_is_left_out_after_the_last_attempt(
     fake: _FakeEngine,
 ) -> None:
     fake.routes[f"/v1.41/images/{OTHER}/history"] = (404, b'{"message":"No such image: x"}')
-    payloads = adapter.read_payloads(fake.api(), attempts=3)
+    payloads = _read(fake.api(), attempts=3)
     assert fake.seen.count("/v1.41/images/json") == 3
-    assert payloads["images_all"] == [{"Id": IMAGE, "ParentId": ""}]
+    assert payloads["images_all"] == [_summary(IMAGE)]
     assert list(payloads["image_inspect"]) == [IMAGE]
     assert list(payloads["image_history"]) == [IMAGE]
 
 
 def test_image_that_vanishes_once_is_read_again(fake: _FakeEngine) -> None:
-    listing: Callable[[], Response] = lambda: _ok([{"Id": IMAGE, "ParentId": ""}])  # noqa: E731
+    listing: Callable[[], Response] = lambda: _ok([_summary(IMAGE)])  # noqa: E731
     fake.routes[f"/v1.41/images/{OTHER}/json"] = (404, b'{"message":"No such image: x"}')
     # The second listing no longer shows the vanished image.
     original = fake.routes["/v1.41/images/json"]
@@ -524,8 +551,8 @@ def test_image_that_vanishes_once_is_read_again(fake: _FakeEngine) -> None:
             return super().get(key, default)
 
     fake.routes = Once(fake.routes)
-    payloads = adapter.read_payloads(fake.api())
+    payloads = _read(fake.api())
     assert fake.seen[seen_before:].count("/v1.41/images/json") == 2
     assert original != listing()
-    assert payloads["images_all"] == [{"Id": IMAGE, "ParentId": ""}]
+    assert payloads["images_all"] == [_summary(IMAGE)]
     assert list(payloads["image_inspect"]) == [IMAGE]
