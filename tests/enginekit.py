@@ -389,18 +389,7 @@ class Engine:
             "--ip-masq=false",
         ]  # fmt: skip
         self._command = command
-        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
-        with open(d / "dockerd.log", "wb") as log:
-            self._process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-                cwd=d,
-                env=env,
-            )
+        self._spawn("wb")
         with _LIVE_LOCK:
             _LIVE[id(self)] = self
         try:
@@ -444,11 +433,16 @@ class Engine:
                 repository = (head + "/" if head else "") + last.split(":", 1)[0]
             repositories.setdefault(repository, {})[ref] = image_id
         store.write_text(json.dumps(document))
-        command = list(self._command)
+        self._spawn("ab")
+        self._wait_ready()
+
+    def _spawn(self, log_mode: str) -> None:
+        """Start dockerd in a session of its own, output to the log, stdin from /dev/null."""
+        directory = self._dir()
         env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
-        with open(directory / "dockerd.log", "ab") as log:
+        with open(directory / "dockerd.log", log_mode) as log:
             self._process = subprocess.Popen(
-                command,
+                self._command,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -457,7 +451,6 @@ class Engine:
                 cwd=directory,
                 env=env,
             )
-        self._wait_ready()
 
     def _wait_ready(self) -> None:
         assert self._process is not None
