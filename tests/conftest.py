@@ -19,6 +19,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,6 +50,22 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["DOCKERMODEL_TEST_CACHE"] = directory
         os.environ["XDG_CACHE_HOME"] = directory
         atexit.register(shutil.rmtree, directory, True)
+
+
+_SUMMARY: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def summary() -> list[str]:
+    """Lines a test wants shown after the run (tallies), even when output is captured."""
+    return _SUMMARY
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _SUMMARY:
+        terminalreporter.section("dockermodel tallies")
+        for line in _SUMMARY:
+            terminalreporter.write_line(line)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

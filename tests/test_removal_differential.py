@@ -405,7 +405,7 @@ def compare_hosts(where: str, model: Host, fresh: Host, engine: Any) -> None:
     assert model.list_images(all=True) == fresh.list_images(all=True), where
 
 
-def test_removals_match_the_engine(engine: Any) -> None:
+def test_removals_match_the_engine(engine: Any, summary: list[str]) -> None:
     tally: collections.Counter[str] = collections.Counter()
     for seed in SEEDS:
         engine.reset()
@@ -432,9 +432,8 @@ def test_removals_match_the_engine(engine: Any) -> None:
             else:
                 session.container_prune()
     removals = sum(n for k, n in tally.items() if not k.startswith("("))
-    print(f"\nremoval predictions compared with Engine 20.10.24: {removals}")
-    for kind, n in sorted(tally.items()):
-        print(f"  {n:5d}  {kind}")
+    summary.append(f"removal predictions compared with Engine 20.10.24: {removals}")
+    summary.extend(f"  {n:5d}  {kind}" for kind, n in sorted(tally.items()))
     assert removals >= MIN_REMOVALS
     if MIN_REMOVALS >= 300:  # the CI run must have reached the main outcome kinds
         outcomes = {kind.split(": ", 1)[1] for kind in tally if kind.startswith("rmi")}
@@ -449,7 +448,7 @@ def _scenario_session(engine: Any, tally: collections.Counter[str]) -> Session:
     return Session(engine, random.Random(0), tally)
 
 
-def test_targeted_scenarios(engine: Any) -> None:
+def test_targeted_scenarios(engine: Any, summary: list[str]) -> None:
     """Hand-picked cases the random walk reaches rarely, each predicted then compared."""
     tally: collections.Counter[str] = collections.Counter()
 
@@ -509,5 +508,5 @@ def test_targeted_scenarios(engine: Any) -> None:
     s.image_prune_exact(all_images=True, filters={"label!": ["team=a"], "until": ["10m"]})
     s.image_prune_exact(all_images=True, filters={"until": ["1970-01-02T00:00:00Z"]})
     s.container_prune_exact(filters={"until": ["1000"]})
-    print("\ntargeted scenarios:", dict(tally))
+    summary.append(f"targeted removal scenarios matched: {dict(tally)}")
     assert sum(tally.values()) >= 15
