@@ -61,12 +61,12 @@ def run(images: int, repeat: int) -> tuple[float, float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
     for n in sizes:
-        seconds, floor, refs = run(n, args.repeat if n <= 20_000 else 2)
+        seconds, floor, refs = run(n, args.repeat)
         results.append((n, seconds, floor, refs))
         print(f"{n:>8} images, {n // 5:>6} containers, {refs:>9} layer refs: "
               f"from_api + disk_usage().to_api() {seconds:.3f} s "

@@ -43,7 +43,7 @@ import attrs
 
 from . import _fields as f
 from . import reference as _ref
-from ._frozen import FrozenDict
+from ._frozen import FrozenDict, bulk
 from .digest import chain_id
 from .errors import InvalidPayload, InvalidReference
 from .model import (
@@ -141,9 +141,10 @@ def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
     """Validate the payload document and assemble images, layers and containers."""
     doc = f.obj(payloads, "payloads")
     container_items = f.arr(doc.get("containers", []), "containers")
-    raws = _parse_images(doc)
-    sizes = _layer_sizes(raws)
-    return _assemble(doc, raws, sizes, container_items)
+    with bulk():
+        raws = _parse_images(doc)
+        sizes = _layer_sizes(raws)
+        return _assemble(doc, raws, sizes, container_items)
 
 
 def history_needed(payloads: Mapping[str, Any]) -> list[str]:

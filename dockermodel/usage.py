@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._frozen import bulk
 from .model import Container, Image
 
 if TYPE_CHECKING:
@@ -79,6 +80,11 @@ class DiskUsage:
 
     @classmethod
     def of(cls, host: Host) -> DiskUsage:
+        with bulk():
+            return cls._of(host)
+
+    @classmethod
+    def _of(cls, host: Host) -> DiskUsage:
         listed = host.listed_images()
         chains = [set(image.layers) for image in listed]
         refs: Counter[str] = Counter()
