@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -27,7 +26,6 @@ __all__ = [
     "STATES",
     "BuildCacheRecord",
     "Container",
-    "HistoryEntry",
     "Image",
     "Layer",
     "Volume",
@@ -91,22 +89,6 @@ class Layer:
     diff_id: str
     parent: str | None
     size: int
-
-
-@attrs.frozen
-class HistoryEntry:
-    """One step of an image's history, oldest first.
-
-    ``empty_layer`` is the resolved answer to "did this step add a layer?",
-    which the API does not expose (R2.5.3); ``size`` is the DiffSize of that
-    layer (0 for empty steps).
-    """
-
-    created: int
-    created_by: str
-    comment: str
-    size: int
-    empty_layer: bool
 
 
 @attrs.frozen
@@ -359,7 +341,3 @@ class BuildCacheRecord:
         }
         doc.update(thaw(self.extra))
         return doc
-
-
-def _labels_equal(a: Mapping[str, str] | None, b: Mapping[str, str] | None) -> bool:
-    return (a or {}) == (b or {})
