@@ -847,12 +847,16 @@ def read_payloads(
             owned.close()
 
 
-def from_docker(client: Any = None, **options: Any) -> Host:
+def from_docker(client: Any = None, *, previous: Host | None = None, **options: Any) -> Host:
     """A :class:`~dockermodel.host.Host` of a live engine: :func:`read_payloads` + ``from_api``.
 
     ``options`` are :func:`read_payloads`' keyword arguments (``workers``,
-    ``cache``, ``progress``, ``system_df``, ``attempts``, …).
+    ``cache``, ``progress``, ``system_df``, ``attempts``, …). ``previous``, an
+    earlier host of the same engine (read, or produced by ``apply``), lends the
+    layer chains of containers whose image was force-deleted, which no API
+    shows (:meth:`Host.keeping_held_layers`).
     """
     from .host import Host
 
-    return Host.from_api(read_payloads(client, **options))
+    host = Host.from_api(read_payloads(client, **options))
+    return host if previous is None else host.keeping_held_layers(previous)

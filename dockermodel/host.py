@@ -133,6 +133,33 @@ class Host:
 
         return payloads_from_host(self)
 
+    def keeping_held_layers(self, previous: Host) -> Host:
+        """This host, with the layer chains ``previous`` knew for containers of deleted images.
+
+        No API call shows the layers a container keeps after its image was
+        force-deleted (§5.7), so a fresh read has them empty; a host produced
+        by :meth:`apply`, or read earlier, still knows them. Carrying them over
+        keeps later predictions exact (a layer such a container holds is never
+        freed by a removal, R2.2.4).
+        """
+        containers: dict[str, Container] = {}
+        layers = dict(self.layers)
+        changed = False
+        for cid, container in self.containers.items():
+            old = previous.containers.get(cid)
+            if not container.layers and old is not None and old.layers and (
+                container.image_id not in self.images
+            ):
+                container = attrs.evolve(container, layers=old.layers)
+                changed = True
+                for chain in old.layers:
+                    if chain not in layers and chain in previous.layers:
+                        layers[chain] = previous.layers[chain]
+            containers[cid] = container
+        if not changed:
+            return self
+        return attrs.evolve(self, containers=containers, layers=layers, payloads=None)
+
     # ------------------------------------------------------------------
     # indices
     # ------------------------------------------------------------------

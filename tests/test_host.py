@@ -517,3 +517,26 @@ def test_digest_references() -> None:
     # a digest-only image is "dangling" for the list filter (R3.1.4)
     dangling = host.list_images(filters={"dangling": True})
     assert [i["Id"] for i in dangling] == [ids["other"]]
+
+
+def test_held_layers_of_force_deleted_images_carry_over() -> None:
+    # GIVEN other:1 used by a stopped container, then force-deleted
+    d, ids = worked_example()
+    d.container("job", ids["other"], typed="other:1")
+    before = Host.from_api(d.payloads())
+    after = before.apply(before.plan_rmi("other:1", force=True))
+    job = next(c for c in after.containers.values() if c.name == "job")
+    assert ids["other"] not in after.images
+    assert job.layers == before.images[ids["other"]].layers
+    # WHEN the engine is read afresh: no API shows the chain the container holds
+    payloads = after.to_payloads()
+    del payloads["held_layers"]
+    fresh = Host.from_api(payloads)
+    assert fresh.containers[job.id].layers == ()
+    # THEN an earlier host lends it back, and predictions agree again
+    merged = fresh.keeping_held_layers(after)
+    assert merged.layers == after.layers and merged.images == after.images
+    assert merged.containers[job.id].layers == job.layers
+    assert merged.list_containers() == after.list_containers()
+    assert merged.plan_rmi("base:1").to_api() == after.plan_rmi("base:1").to_api()
+    assert fresh.keeping_held_layers(fresh) is fresh

@@ -34,7 +34,6 @@ import random
 import re
 from typing import Any
 
-import attrs
 import docker
 import pytest
 
@@ -71,20 +70,7 @@ class Session:
 
     def read(self, previous: Host | None) -> Host:
         """A fresh host, with the chains of force-deleted images carried over."""
-        fresh = from_docker(self.api, system_df=False, info=False)
-        if previous is None:
-            return fresh
-        containers = {}
-        layers = dict(fresh.layers)
-        for cid, c in fresh.containers.items():
-            old = previous.containers.get(cid)
-            if not c.layers and old is not None and old.layers:
-                c = attrs.evolve(c, layers=old.layers)
-                for chain in old.layers:
-                    if chain not in layers and chain in previous.layers:
-                        layers[chain] = previous.layers[chain]
-            containers[cid] = c
-        return attrs.evolve(fresh, containers=containers, layers=layers, payloads=None)
+        return from_docker(self.api, system_df=False, info=False, previous=previous)
 
     def resync(self) -> None:
         self.host = self.read(self.host)
