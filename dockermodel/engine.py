@@ -584,17 +584,28 @@ class _Counter:
 # --------------------------------------------------------------------------
 
 
-def _read_inspect(conn: _Connection | _Lean, image_id: str) -> dict[str, Any] | None:
-    """``GET /images/{id}/json``; ``None`` if the image vanished."""
-    field = f"image_inspect[{image_id!r}]"
-    path = f"/images/{image_id}/json"
+_GONE: Any = object()
+
+
+def _get_image_part(conn: _Connection | _Lean, image_id: str, part: str) -> Any:
+    """``GET /images/{id}/{part}`` (``json`` or ``history``); ``_GONE`` if the image vanished."""
+    field = f"image_{'inspect' if part == 'json' else part}[{image_id!r}]"
+    path = f"/images/{image_id}/{part}"
     try:
         if isinstance(conn, _Lean):
-            body = conn.get(field, path)
-        else:
-            body = conn.call(field, f"GET {path}", conn.api.inspect_image, image_id)
+            return conn.get(field, path)
+        method = conn.api.inspect_image if part == "json" else conn.api.history
+        return conn.call(field, f"GET {path}", method, image_id)
     except _Vanished:
+        return _GONE
+
+
+def _read_inspect(conn: _Connection | _Lean, image_id: str) -> dict[str, Any] | None:
+    """``GET /images/{id}/json``; ``None`` if the image vanished."""
+    body = _get_image_part(conn, image_id, "json")
+    if body is _GONE:
         return None
+    field = f"image_inspect[{image_id!r}]"
     inspect = dict(f.obj(body, field))
     if inspect.get("Id") != image_id:
         raise InvalidPayload(f"{field}.Id", f"expected {image_id}, got {inspect.get('Id')!r}")
@@ -603,16 +614,10 @@ def _read_inspect(conn: _Connection | _Lean, image_id: str) -> dict[str, Any] | 
 
 def _read_history(conn: _Connection | _Lean, image_id: str) -> list[Any] | None:
     """``GET /images/{id}/history``; ``None`` if the image vanished."""
-    field = f"image_history[{image_id!r}]"
-    path = f"/images/{image_id}/history"
-    try:
-        if isinstance(conn, _Lean):
-            body = conn.get(field, path)
-        else:
-            body = conn.call(field, f"GET {path}", conn.api.history, image_id)
-    except _Vanished:
+    body = _get_image_part(conn, image_id, "history")
+    if body is _GONE:
         return None
-    return list(f.arr(body, field))
+    return list(f.arr(body, f"image_history[{image_id!r}]"))
 
 
 def _image_list(conn: _Connection) -> list[dict[str, Any]]:
