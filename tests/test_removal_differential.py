@@ -185,18 +185,7 @@ class Session:
         name = self.rmi_name()
         force = self.rng.random() < 0.35
         prune = self.rng.random() < 0.8
-        try:
-            plan: Plan | None = self.host.plan_rmi(name, force=force, prune=prune)
-            predicted_error: EngineError | None = None
-        except EngineError as exc:
-            plan, predicted_error = None, exc
-        try:
-            actual = self.api.remove_image(name, force=force, noprune=not prune)
-            actual_error = None
-        except docker.errors.APIError as exc:
-            actual, actual_error = None, exc
-        op = "rmi" + (" -f" if force else "") + ("" if prune else " --no-prune")
-        self.compare(op, name, plan, predicted_error, actual, actual_error, force=force)
+        self.rmi_exact(name, force, prune)
 
     def rmi_exact(self, name: str, force: bool, prune: bool) -> None:
         try:
