@@ -242,17 +242,7 @@ class Session:
         else:
             name = "nosuchcontainer"
         force = rng.random() < 0.4
-        try:
-            plan: Plan | None = self.host.plan_rm(name, force=force)
-            predicted_error: EngineError | None = None
-        except EngineError as exc:
-            plan, predicted_error = None, exc
-        try:
-            self.api.remove_container(name, force=force)
-            actual_error = None
-        except docker.errors.APIError as exc:
-            actual_error = exc
-        self.compare("rm", name, plan, predicted_error, None, actual_error, force=force)
+        self.rm_exact(name, force)
 
     def image_prune(self) -> None:
         all_images = self.rng.random() < 0.4
