@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -46,6 +46,7 @@ from . import reference as _ref
 from ._frozen import FrozenDict, bulk
 from .digest import chain_id
 from .errors import InvalidPayload, InvalidReference
+from .graph import Graph
 from .model import (
     BuildCacheRecord,
     Container,
@@ -54,9 +55,7 @@ from .model import (
     Volume,
     parse_timestamp_ns,
 )
-
-if TYPE_CHECKING:
-    from .host import Host
+from .profiles import Engine, engine_of
 
 __all__ = ["HostParts", "history_needed", "host_parts_from_api", "payloads_from_host"]
 
@@ -73,6 +72,7 @@ class HostParts:
     volumes: tuple[Volume, ...]
     build_cache: tuple[BuildCacheRecord, ...] | None
     version: Mapping[str, Any] | None
+    engine: Engine
 
 
 class _ChainCache:
@@ -137,14 +137,20 @@ def _references(values: Sequence[str], path: str, digest: bool) -> tuple[_ref.Re
     return tuple(sorted(refs, key=str))
 
 
-def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
-    """Validate the payload document and assemble images, layers and containers."""
+def host_parts_from_api(payloads: Mapping[str, Any], engine: Engine | None = None) -> HostParts:
+    """Validate the payload document and assemble images, layers and containers.
+
+    ``engine`` is the engine the bodies come from; by default
+    :func:`dockermodel.profiles.engine_of` reads it from the document.
+    """
     doc = f.obj(payloads, "payloads")
+    if engine is None:
+        engine = engine_of(doc)
     container_items = f.arr(doc.get("containers", []), "containers")
     with bulk():
         raws = _parse_images(doc)
         sizes = _layer_sizes(raws)
-        return _assemble(doc, raws, sizes, container_items)
+        return _assemble(doc, raws, sizes, container_items, engine)
 
 
 def history_needed(payloads: Mapping[str, Any]) -> list[str]:
@@ -237,6 +243,7 @@ def _assemble(
     raws: Mapping[str, _Raw],
     sizes: Mapping[str, int],
     container_items: Sequence[Any],
+    engine: Engine,
 ) -> HostParts:
     layers: dict[str, Layer] = {}
     images: dict[str, Image] = {}
@@ -294,7 +301,7 @@ def _assemble(
     version = doc.get("version")
     if version is not None:
         version = FrozenDict(f.obj(version, "version"))
-    return HostParts(images, containers, layers, volumes, build_cache, version)
+    return HostParts(images, containers, layers, volumes, build_cache, version, engine)
 
 
 def _held_layers(
@@ -454,7 +461,7 @@ def _own_mask(raw: _Raw, raws: Mapping[str, _Raw]) -> list[bool] | None:
     return mask
 
 
-def payloads_from_host(host: Host) -> dict[str, Any]:
+def payloads_from_host(host: Graph) -> dict[str, Any]:
     """A payload document for a host that was not read from one (e.g. after ``apply``).
 
     Holds what :meth:`Host.from_api` needs to rebuild an equal host: the image
@@ -516,8 +523,13 @@ def payloads_from_host(host: Host) -> dict[str, Any]:
             if host.build_cache is not None
             else None,
         }
-    if host.version is not None:
-        doc["version"] = dict(host.version)
+    doc["version"] = (
+        dict(host.version)
+        if host.version is not None
+        else {"Version": host.engine.version, "ApiVersion": host.engine.api_version}
+    )
+    doc["api_version"] = host.engine.api_version
+    doc["image_store"] = host.engine.store
     return doc
 
 

@@ -101,7 +101,8 @@ class Doc:
             images.append(s)
         images.sort(key=lambda s: -s["Created"])
         return {"images_all": images, "image_inspect": self.inspect,
-                "image_history": self.history, "containers": self.containers}
+                "image_history": self.history, "containers": self.containers,
+                "version": {"Version": "20.10.24", "ApiVersion": "1.41"}}
 
 
 L1, L2, L3, L4 = 1_982_256, 100_000, 30_000, 4_096
