@@ -28,9 +28,14 @@ give it:
       rule can misplace a zero: it never changes an image's ``Size``.
 
 Source 1 wins where both apply; a layer neither can size makes
-:class:`~dockermodel.errors.InvalidPayload` name the missing history. Every
-image's layers must add up to its ``Size``; a payload where they don't is
-rejected, naming the image.
+:class:`~dockermodel.errors.InvalidPayload` name the missing history.
+
+Reading never fails on a number. Where the engine's figures do not follow
+the layer store's arithmetic — two images with one chain and different
+sizes, a size below the image beneath it (source 1 is then not used for that
+layer), or an image whose layers do not add up to its ``Size`` — the image
+keeps the engine's ``Size`` and the host lists the field in ``taken``
+(``images[<id>].size``): a figure taken from the engine, not computed.
 """
 
 from __future__ import annotations
@@ -73,6 +78,7 @@ class HostParts:
     build_cache: tuple[BuildCacheRecord, ...] | None
     version: Mapping[str, Any] | None
     engine: Engine
+    taken: frozenset[str]
 
 
 class _ChainCache:
@@ -247,6 +253,7 @@ def _assemble(
 ) -> HostParts:
     layers: dict[str, Layer] = {}
     images: dict[str, Image] = {}
+    taken: set[str] = set()
     for raw in raws.values():
         path = f"images_all[{raw.index}]"
         parent_chain: str | None = None
@@ -256,10 +263,8 @@ def _assemble(
             parent_chain = c
         total = sum(sizes[c] for c in raw.chain)
         if total != raw.size:
-            raise InvalidPayload(
-                f"{path}.Size",
-                f"{raw.size} is not the sum of the image's layer sizes ({total})",
-            )
+            # not the layer store's arithmetic: keep the engine's figure, say so
+            taken.add(f"images[{raw.id}].size")
         images[raw.id] = Image(
             id=raw.id,
             repo_tags=_references(raw.repo_tags, f"{path}.RepoTags", digest=False),
@@ -301,7 +306,9 @@ def _assemble(
     version = doc.get("version")
     if version is not None:
         version = FrozenDict(f.obj(version, "version"))
-    return HostParts(images, containers, layers, volumes, build_cache, version, engine)
+    return HostParts(
+        images, containers, layers, volumes, build_cache, version, engine, frozenset(taken)
+    )
 
 
 def _held_layers(
@@ -371,18 +378,21 @@ def _difference_sizes(raws: Mapping[str, _Raw]) -> tuple[dict[str, int], dict[st
     """Sizes given by ``Size`` differences, and the images holding each layer still unknown."""
     top_size: dict[str, int] = {}
     top_owner: dict[str, _Raw] = {}
+    conflicting: set[str] = set()
     for raw in raws.values():
         if not raw.chain:
             continue
         top = raw.chain[-1]
-        if top in top_size and top_size[top] != raw.size:
-            other = top_owner[top]
-            raise InvalidPayload(
-                f"images_all[{raw.index}].Size",
-                f"{raw.size} differs from {other.size} of {other.id}, which has the same top layer",
-            )
+        if top in top_size:
+            # two images with one chain and different sizes: not the layer
+            # store's arithmetic (the containerd store); sizes come from history
+            if top_size[top] != raw.size:
+                conflicting.add(top)
+            continue
         top_size[top] = raw.size
         top_owner[top] = raw
+    for top in conflicting:
+        del top_size[top]
     sizes: dict[str, int] = {}
     unknown: dict[str, list[_Raw]] = {}
     for raw in raws.values():
@@ -392,15 +402,12 @@ def _difference_sizes(raws: Mapping[str, _Raw]) -> tuple[dict[str, int], dict[st
             below = raw.chain[k - 1] if k else None
             if c in top_size and (below is None or below in top_size):
                 diff = top_size[c] - (top_size[below] if below is not None else 0)
-                if diff < 0:
-                    raise InvalidPayload(
-                        f"images_all[{top_owner[c].index}].Size",
-                        f"smaller than the Size of the image below it ({top_owner[below or c].id})",
-                    )
-                sizes[c] = diff
-                unknown.pop(c, None)
-            else:
-                unknown.setdefault(c, []).append(raw)
+                if diff >= 0:
+                    sizes[c] = diff
+                    unknown.pop(c, None)
+                    continue
+                # a negative difference is no layer size: size it from history
+            unknown.setdefault(c, []).append(raw)
     return sizes, unknown
 
 

@@ -69,6 +69,10 @@ class Graph:
     build_cache: tuple[BuildCacheRecord, ...] | None = None
     #: The engine this state is of; its rules are :attr:`profile`'s.
     engine: Engine = attrs.field(default=DEFAULT_ENGINE, kw_only=True)
+    #: Figures taken from the engine instead of computed, as field paths
+    #: (``images[<id>].size``, ``disk_usage.LayersSize``, …): where the
+    #: engine's numbers do not follow the rules the model computes with.
+    taken: frozenset[str] = attrs.field(default=frozenset(), kw_only=True)
     #: The engine's ``/version`` document, when known (for snapshots and reports).
     version: Mapping[str, Any] | None = attrs.field(default=None, eq=False, kw_only=True)
     #: The payload document this host was read from, kept for :meth:`dump`.

@@ -88,6 +88,7 @@ class Host(Graph):
             volumes=parts.volumes,
             build_cache=parts.build_cache,
             engine=parts.engine,
+            taken=parts.taken,
             version=parts.version,
             payloads=payloads,
         )

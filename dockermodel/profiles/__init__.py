@@ -37,6 +37,7 @@ __all__ = [
     "EngineVersionWarning",
     "Profile",
     "Store",
+    "detect_store",
     "engine_of",
     "max_api_version",
     "profile_for",
@@ -112,7 +113,7 @@ def _warn(engine: Engine, nearest: str) -> None:
     )
 
 
-def _store_of(payloads: Mapping[str, Any]) -> Store:
+def detect_store(payloads: Mapping[str, Any]) -> Store:
     """``containerd`` when ``info`` or the bodies say so, else ``overlay2``."""
     info = payloads.get("info")
     if isinstance(info, Mapping):
@@ -154,7 +155,7 @@ def engine_of(payloads: Mapping[str, Any]) -> Engine:
     """
     store = payloads.get("image_store")
     if store is None:
-        store = _store_of(payloads)
+        store = detect_store(payloads)
     elif store not in STORES:
         raise InvalidPayload("image_store", f"expected one of {', '.join(STORES)}, got {store!r}")
     version_doc = payloads.get("version")
