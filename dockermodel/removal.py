@@ -510,6 +510,27 @@ def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool)
         image_id, force, prune, quiet = parent, False, True, True
 
 
+def _image_mount_user(state: _State, image_id: str) -> Container | None:
+    """The newest container that mounts ``image_id`` as an ``image`` mount (Engine 28+).
+
+    On the reference path Engine 28 counts a mount point of type ``image``
+    whose source is the image id as use of the image.
+    [moby v28.5.2 daemon/images/image_delete.go · ImageService.ImageDelete]
+    """
+    for container in state.containers.values():
+        mounts = container.extra.get("Mounts")
+        if not isinstance(mounts, Sequence):
+            continue
+        for mount in mounts:
+            if (
+                isinstance(mount, Mapping)
+                and mount.get("Type") == "image"
+                and mount.get("Source") == image_id
+            ):
+                return container
+    return None
+
+
 def _is_image_id_prefix(image_id: str, name: str) -> bool:
     """``isImageIDPrefix``: ``name`` starts ``sha256:<hex>`` or ``<hex>`` (R5.2)."""
     return image_id.startswith(name) or image_id.partition(":")[2].startswith(name)
@@ -525,6 +546,8 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
         # reference path
         if not force and _is_single_reference(refs):
             user = state.first_user(image_id, running=None)
+            if user is None and state.profile.image_mounts_are_use:
+                user = _image_mount_user(state, image_id)
             if user is not None:
                 raise Conflict(
                     f'conflict: unable to remove repository reference "{name}" (must force) - '
@@ -717,12 +740,12 @@ def _until_ns(value: str, now_ns: int) -> int:
 
 
 def _prune_args(
-    filters: Mapping[str, Any] | None, accepted: Sequence[str]
+    host: Graph, filters: Mapping[str, Any] | None, accepted: Sequence[str]
 ) -> dict[str, tuple[str, ...]]:
     args = normalize_filters(filters)
     for key in args:
         if key not in accepted:
-            raise InvalidArgument(f"Invalid filter '{key}'")
+            raise host.profile.invalid_filter(key)
     return args
 
 
@@ -787,7 +810,7 @@ def plan_image_prune(
     duration ``until``.
     [M daemon/images/image_prune.go · ImageService.ImagesPrune]
     """
-    args = _prune_args(filters, _IMAGE_PRUNE_FILTERS)
+    args = _prune_args(host, filters, _IMAGE_PRUNE_FILTERS)
     args["dangling"] = (*args.get("dangling", ()), "false" if all else "true")
     values = args["dangling"]
     if "false" in values or "0" in values:
@@ -795,7 +818,7 @@ def plan_image_prune(
     elif "true" in values or "1" in values:
         dangling_only = True
     else:  # pragma: no cover - the CLI's value always matches one branch
-        raise InvalidArgument(f"Invalid filter 'dangling={_go_list(values)}'")
+        raise host.profile.invalid_filter(f"dangling={_go_list(values)}")
     until = _until(args, now)
     state = _State(host)
     candidates = []
@@ -852,7 +875,7 @@ def plan_container_prune(
     ``label`` / ``label!``. ``SpaceReclaimed`` = Σ positive ``SizeRw``.
     [M daemon/prune.go · Daemon.ContainersPrune]
     """
-    args = _prune_args(filters, _CONTAINER_PRUNE_FILTERS)
+    args = _prune_args(host, filters, _CONTAINER_PRUNE_FILTERS)
     until = _until(args, now)
     state = _State(host)
     for _, container in host.containers.items():
