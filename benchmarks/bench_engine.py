@@ -53,6 +53,55 @@ from dockermodel.engine import from_docker
 Timer = Callable[[], object]
 
 
+ENGINES_DIR = Path("/opt/dockermodel-engines")
+
+
+class Engine28(enginekit.Engine):
+    """A throwaway Engine 28.5.2 (overlay2 store), started as docs/ENGINES_IN_CI.md says.
+
+    The unpacked Debian binaries under ``/opt/dockermodel-engines/28.5.2/bin``
+    come first on dockerd's PATH (it starts its own containerd from there);
+    an empty ``--config-file`` keeps ``/etc/docker/daemon.json`` out, and a
+    dead proxy makes any registry access fail at once. Teardown is
+    enginekit's: containers, dockerd by PID, the managed containerd and
+    shims (their command lines name the directory), mounts, directory.
+    """
+
+    version = "28.5.2"
+
+    @staticmethod
+    def bin_dir() -> Path:
+        return ENGINES_DIR / "28.5.2" / "bin"
+
+    def _spawn(self, log_mode: str) -> None:
+        directory = self._dir()
+        if self._command and self._command[0] == enginekit.DOCKERD:
+            (directory / "daemon.json").write_text("{}")
+            self._command = [
+                str(self.bin_dir() / "dockerd"),
+                "--config-file", f"{directory}/daemon.json",
+                *self._command[1:],
+                "--ip6tables=false",
+            ]  # fmt: skip
+        env = {
+            "PATH": f"{self.bin_dir()}:" + os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "NO_PROXY": "",
+        }
+        with open(directory / "dockerd.log", log_mode) as log:
+            self._process = subprocess.Popen(
+                self._command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+                cwd=directory,
+                env=env,
+            )
+
+
 def _builder(engine: enginekit.Engine) -> enginekit.Engine:
     """A copy of ``engine`` with a docker client of its own (one per build thread)."""
     clone = copy.copy(engine)

@@ -82,64 +82,132 @@ class HostParts:
 
 
 class _ChainCache:
-    """Chain ids of many images, each (parent chain, diff id) step hashed once.
+    """Chain ids of many images, each distinct ``RootFS.Layers`` list worked out once.
 
     Images of one host share most of their chains (every build step is an
-    image), so memoising the step keeps ``from_api`` linear in the number of
-    layer references with one SHA-256 per distinct layer.
+    image, and its layers are its parent's plus at most one), so the chain
+    of a layer list is memoised by the list, and a new list whose list minus
+    its last entry is known costs one step. Fed parents before children
+    (oldest first), that is one SHA-256 per distinct layer and, per image, a
+    few dictionary look-ups done in C over the tuple. Equal chains share one
+    tuple. The diff ids must have been validated.
     """
 
     def __init__(self) -> None:
         self._steps: dict[tuple[str, str], str] = {}
+        self._chains: dict[tuple[str, ...], tuple[str, ...]] = {(): ()}
 
-    def of(self, diff_ids: Sequence[str]) -> tuple[str, ...]:
-        out: list[str] = []
-        previous = ""
-        steps = self._steps
-        for d in diff_ids:
-            key = (previous, d)
-            c = steps.get(key)
-            if c is None:
-                c = chain_id([previous, d]) if previous else d
-                steps[key] = c
-            out.append(c)
-            previous = c
-        return tuple(out)
+    def of(self, diff_ids: tuple[str, ...]) -> tuple[str, ...]:
+        """The chain ids of ``diff_ids`` (base first)."""
+        chains = self._chains
+        chain = chains.get(diff_ids)
+        if chain is not None:
+            return chain
+        below = chains.get(diff_ids[:-1])
+        if below is not None:
+            chain = (*below, self._step(below[-1] if below else "", diff_ids[-1]))
+        else:
+            out: list[str] = []
+            previous = ""
+            for d in diff_ids:
+                previous = self._step(previous, d)
+                out.append(previous)
+            chain = tuple(out)
+        chains[diff_ids] = chain
+        return chain
+
+    def _step(self, previous: str, d: str) -> str:
+        key = (previous, d)
+        c = self._steps.get(key)
+        if c is None:
+            c = self._steps[key] = chain_id([previous, d]) if previous else d
+        return c
 
 
-@attrs.define
 class _Raw:
     """One image's raw facts while the graph is assembled."""
 
-    index: int
-    id: str
-    parent: str | None
-    created: int
-    created_ns: int
-    size: int
-    labels: dict[str, str] | None
-    repo_tags: tuple[str, ...]
-    repo_digests: tuple[str, ...]
-    diff_ids: tuple[str, ...]
-    chain: tuple[str, ...]
-    history: list[Mapping[str, Any]] | None  # oldest first
-    mask: list[bool] | None = None
-    mask_done: bool = False
+    __slots__ = (
+        "_history",
+        "chain",
+        "created",
+        "created_ns",
+        "diff_ids",
+        "entries",
+        "id",
+        "index",
+        "labels",
+        "mask",
+        "mask_done",
+        "parent",
+        "repo_digests",
+        "repo_tags",
+        "size",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        id: str,
+        parent: str | None,
+        created: int,
+        created_ns: int,
+        size: int,
+        labels: Mapping[str, str] | None,
+        repo_tags: tuple[str, ...],
+        repo_digests: tuple[str, ...],
+        diff_ids: tuple[str, ...],
+        entries: Sequence[Mapping[str, Any]] | None,
+    ) -> None:
+        self.index = index
+        self.id = id
+        self.parent = parent
+        self.created = created
+        self.created_ns = created_ns
+        self.size = size
+        self.labels = labels
+        self.repo_tags = repo_tags
+        self.repo_digests = repo_digests
+        self.diff_ids = diff_ids
+        #: the chain ids of ``diff_ids``, set once every image is read
+        self.chain: tuple[str, ...] = ()
+        #: the history as the engine lists it (newest first), if given
+        self.entries = entries
+        self._history: list[Mapping[str, Any]] | None = None
+        self.mask: list[bool] | None = None
+        self.mask_done = False
+
+    @property
+    def history(self) -> list[Mapping[str, Any]] | None:
+        """The history oldest first (reversed once, when first needed), or ``None``."""
+        if self.entries is None:
+            return None
+        if self._history is None:
+            self._history = list(reversed(self.entries))
+        return self._history
 
 
-def _references(values: Sequence[str], path: str, digest: bool) -> tuple[_ref.Reference, ...]:
+def _references(
+    values: Sequence[str], index: int, field: str, digest: bool
+) -> tuple[_ref.Reference, ...]:
+    """``images_all[index].<field>`` (tags or digests) as normalized references, sorted (R1.5.6)."""
+    if not values:
+        return ()
     refs = []
     for i, text in enumerate(values):
         if text in (_NONE_TAG, _NONE_DIGEST):
             continue
+        path = f"images_all[{index}].{field}[{i}]"
         try:
             ref = _ref.cached_parse_normalized_named(text)
         except InvalidReference as exc:
-            raise InvalidPayload(f"{path}[{i}]", f"{exc.message}: {text!r}") from None
+            raise InvalidPayload(path, f"{exc.message}: {text!r}") from None
         if (ref.digest is not None) != digest:
             kind = "a digest reference" if digest else "a tag reference"
-            raise InvalidPayload(f"{path}[{i}]", f"expected {kind}, got {text!r}")
+            raise InvalidPayload(path, f"expected {kind}, got {text!r}")
         refs.append(ref)
+    if len(refs) < 2:
+        return tuple(refs)
     return tuple(sorted(refs, key=str))
 
 
@@ -181,67 +249,182 @@ def history_needed(payloads: Mapping[str, Any]) -> list[str]:
 
 
 def _parse_images(doc: Mapping[str, Any]) -> dict[str, _Raw]:
-    """Validate ``images_all``, ``image_inspect`` and ``image_history`` into raw image facts."""
+    """Validate ``images_all``, ``image_inspect`` and ``image_history`` into raw image facts.
+
+    Each image is read by :func:`_quick_raw`, which accepts only values of
+    exactly the expected types; anything else is read again by
+    :func:`_checked_raw`, field by field, which names the value at fault.
+    """
     summaries = f.arr(doc.get("images_all"), "images_all")
     inspects = f.obj(doc.get("image_inspect", {}), "image_inspect")
     histories = f.obj(doc.get("image_history", {}), "image_history")
     raws: dict[str, _Raw] = {}
-    valid_diff_ids: set[str] = set()
-    chains = _ChainCache()
+    valid: set[str] = set()  # diff ids seen and valid
     for i, item in enumerate(summaries):
-        path = f"images_all[{i}]"
-        s = f.obj(item, path)
-        image_id = f.string(s, "Id", path)
-        if not _IMAGE_ID.match(image_id):
-            raise InvalidPayload(
-                f"{path}.Id", f"expected sha256: and 64 lowercase hex, got {image_id!r}"
-            )
-        if image_id in raws:
-            raise InvalidPayload(f"{path}.Id", f"duplicate image {image_id}")
-        parent = f.string(s, "ParentId", path, "") or None
-        if parent is not None and not _IMAGE_ID.match(parent):
-            raise InvalidPayload(f"{path}.ParentId", f"expected an image id, got {parent!r}")
-        ipath = f"image_inspect[{image_id!r}]"
-        if image_id not in inspects:
-            raise InvalidPayload("image_inspect", f"no entry for {image_id}")
-        ins = f.obj(inspects[image_id], ipath)
-        rootfs = ins.get("RootFS")
-        diff_ids: tuple[str, ...] = ()
-        if rootfs is not None:
-            diff_ids = f.strings(f.obj(rootfs, f"{ipath}.RootFS"), "Layers", f"{ipath}.RootFS")
-        for k, d in enumerate(diff_ids):
-            if d not in valid_diff_ids:
-                if not _IMAGE_ID.match(d):
-                    raise InvalidPayload(
-                        f"{ipath}.RootFS.Layers[{k}]", f"expected a sha256 digest, got {d!r}"
-                    )
-                valid_diff_ids.add(d)
-        created_text = f.string(ins, "Created", ipath)
-        created_ns = parse_timestamp_ns(created_text, f"{ipath}.Created")
-        history: list[Mapping[str, Any]] | None = None
-        if image_id in histories:
-            hpath = f"image_history[{image_id!r}]"
-            entries = f.arr(histories[image_id], hpath)
-            history = list(reversed(entries))
-            for k, entry in enumerate(entries):
-                if type(entry) is not dict or type(entry.get("Size")) is not int:
-                    f.integer(f.obj(entry, f"{hpath}[{k}]"), "Size", f"{hpath}[{k}]")
-        raws[image_id] = _Raw(
-            index=i,
-            id=image_id,
-            parent=parent,
-            created=f.integer(s, "Created", path),
-            created_ns=created_ns,
-            size=f.integer(s, "Size", path),
-            labels=f.labels(s, "Labels", path),
-            repo_tags=f.strings(s, "RepoTags", path),
-            repo_digests=f.strings(s, "RepoDigests", path),
-            diff_ids=diff_ids,
-            chain=chains.of(diff_ids),
-            history=history,
-        )
-
+        raw = _quick_raw(i, item, inspects, histories, valid)
+        if raw is None or raw.id in raws:
+            raw = _checked_raw(i, item, inspects, histories, valid, raws)
+        raws[raw.id] = raw
+    # chain ids oldest image first (the engine lists newest first), so that
+    # an image's parent has usually been worked out before it
+    chains = _ChainCache()
+    for raw in reversed(raws.values()):
+        raw.chain = chains.of(raw.diff_ids)
     return raws
+
+
+_ABSENT: Any = object()
+
+
+def _quick_raw(
+    i: int,
+    s: Any,
+    inspects: Mapping[str, Any],
+    histories: Mapping[str, Any],
+    valid: set[str],
+) -> _Raw | None:
+    """One image's facts if every value read has exactly its JSON type, else ``None``."""
+    if type(s) is not dict:
+        return None
+    image_id = s.get("Id")
+    if type(image_id) is not str or _IMAGE_ID.match(image_id) is None:
+        return None
+    parent = s.get("ParentId", "")
+    if type(parent) is not str:
+        return None
+    if not parent:
+        parent = None
+    elif _IMAGE_ID.match(parent) is None:
+        return None
+    created = s.get("Created")
+    size = s.get("Size")
+    if type(created) is not int or type(size) is not int:
+        return None
+    labels = s.get("Labels")
+    if labels is not None:
+        if type(labels) is not dict:
+            return None
+        for value in labels.values():
+            if type(value) is not str:
+                return None
+    tags = _quick_strings(s.get("RepoTags"))
+    digests = _quick_strings(s.get("RepoDigests"))
+    if tags is None or digests is None:
+        return None
+    ins = inspects.get(image_id)
+    if type(ins) is not dict:
+        return None
+    rootfs = ins.get("RootFS")
+    diff_ids: tuple[str, ...] = ()
+    if rootfs is not None:
+        if type(rootfs) is not dict:
+            return None
+        layers = rootfs.get("Layers")
+        if layers is not None:
+            if type(layers) is not list:
+                return None
+            diff_ids = tuple(layers)
+    try:
+        known = valid.issuperset(diff_ids)
+    except TypeError:  # an unhashable entry
+        return None
+    if not known:
+        for d in diff_ids:
+            if d not in valid:
+                if type(d) is not str or _IMAGE_ID.match(d) is None:
+                    return None
+                valid.add(d)
+    text = ins.get("Created")
+    if type(text) is not str:
+        return None
+    try:
+        created_ns = parse_timestamp_ns(text)
+    except InvalidPayload:
+        return None
+    entries = histories.get(image_id, _ABSENT)
+    if entries is _ABSENT:
+        entries = None
+    elif type(entries) is not list:
+        return None
+    else:
+        for entry in entries:
+            if type(entry) is not dict or type(entry.get("Size")) is not int:
+                return None
+    return _Raw(
+        i, image_id, parent, created, created_ns, size, labels, tags, digests, diff_ids, entries
+    )
+
+
+def _quick_strings(value: Any) -> tuple[str, ...] | None:
+    """A JSON array of strings (``null`` or absent: empty) as a tuple; ``None`` if not one."""
+    if value is None:
+        return ()
+    if type(value) is not list:
+        return None
+    for item in value:
+        if type(item) is not str:
+            return None
+    return tuple(value)
+
+
+def _checked_raw(
+    i: int,
+    item: Any,
+    inspects: Mapping[str, Any],
+    histories: Mapping[str, Any],
+    valid: set[str],
+    raws: Mapping[str, _Raw],
+) -> _Raw:
+    """One image's facts, read field by field; a bad value raises naming its path."""
+    path = f"images_all[{i}]"
+    s = f.obj(item, path)
+    image_id = f.string(s, "Id", path)
+    if not _IMAGE_ID.match(image_id):
+        raise InvalidPayload(
+            f"{path}.Id", f"expected sha256: and 64 lowercase hex, got {image_id!r}"
+        )
+    if image_id in raws:
+        raise InvalidPayload(f"{path}.Id", f"duplicate image {image_id}")
+    parent = f.string(s, "ParentId", path, "") or None
+    if parent is not None and not _IMAGE_ID.match(parent):
+        raise InvalidPayload(f"{path}.ParentId", f"expected an image id, got {parent!r}")
+    ipath = f"image_inspect[{image_id!r}]"
+    if image_id not in inspects:
+        raise InvalidPayload("image_inspect", f"no entry for {image_id}")
+    ins = f.obj(inspects[image_id], ipath)
+    rootfs = ins.get("RootFS")
+    diff_ids: tuple[str, ...] = ()
+    if rootfs is not None:
+        diff_ids = f.strings(f.obj(rootfs, f"{ipath}.RootFS"), "Layers", f"{ipath}.RootFS")
+    for k, d in enumerate(diff_ids):
+        if d not in valid:
+            if not _IMAGE_ID.match(d):
+                raise InvalidPayload(
+                    f"{ipath}.RootFS.Layers[{k}]", f"expected a sha256 digest, got {d!r}"
+                )
+            valid.add(d)
+    created_text = f.string(ins, "Created", ipath)
+    created_ns = parse_timestamp_ns(created_text, f"{ipath}.Created")
+    entries: list[Mapping[str, Any]] | None = None
+    if image_id in histories:
+        hpath = f"image_history[{image_id!r}]"
+        entries = list(f.arr(histories[image_id], hpath))
+        for k, entry in enumerate(entries):
+            if type(entry) is not dict or type(entry.get("Size")) is not int:
+                f.integer(f.obj(entry, f"{hpath}[{k}]"), "Size", f"{hpath}[{k}]")
+    return _Raw(
+        index=i,
+        id=image_id,
+        parent=parent,
+        created=f.integer(s, "Created", path),
+        created_ns=created_ns,
+        size=f.integer(s, "Size", path),
+        labels=f.labels(s, "Labels", path),
+        repo_tags=f.strings(s, "RepoTags", path),
+        repo_digests=f.strings(s, "RepoDigests", path),
+        diff_ids=diff_ids,
+        entries=entries,
+    )
 
 
 def _assemble(
@@ -254,36 +437,49 @@ def _assemble(
     layers: dict[str, Layer] = {}
     images: dict[str, Image] = {}
     taken: set[str] = set()
+    #: Σ DiffSize of each chain id's whole chain, worked out once per layer
+    totals: dict[str, int] = {"": 0}
     for raw in raws.values():
-        path = f"images_all[{raw.index}]"
-        parent_chain: str | None = None
-        for d, c in zip(raw.diff_ids, raw.chain, strict=True):
-            if c not in layers:
-                layers[c] = Layer(chain_id=c, diff_id=d, parent=parent_chain, size=sizes[c])
-            parent_chain = c
-        total = sum(sizes[c] for c in raw.chain)
-        if total != raw.size:
+        chain = raw.chain
+        top = chain[-1] if chain else ""
+        if top not in totals:
+            # the layers not made yet are a run at the top of the chain
+            k = len(chain) - 1
+            while k and chain[k - 1] not in totals:
+                k -= 1
+            below: str | None = chain[k - 1] if k else None
+            total = totals[below or ""]
+            for j in range(k, len(chain)):
+                c = chain[j]
+                size = sizes[c]
+                layers[c] = Layer(chain_id=c, diff_id=raw.diff_ids[j], parent=below, size=size)
+                total += size
+                totals[c] = total
+                below = c
+        if totals[top] != raw.size:
             # not the layer store's arithmetic: keep the engine's figure, say so
             taken.add(f"images[{raw.id}].size")
         images[raw.id] = Image(
             id=raw.id,
-            repo_tags=_references(raw.repo_tags, f"{path}.RepoTags", digest=False),
-            repo_digests=_references(raw.repo_digests, f"{path}.RepoDigests", digest=True),
+            repo_tags=_references(raw.repo_tags, raw.index, "RepoTags", digest=False),
+            repo_digests=_references(raw.repo_digests, raw.index, "RepoDigests", digest=True),
             parent=raw.parent,
             created=raw.created,
             created_ns=raw.created_ns,
             labels=FrozenDict(raw.labels) if raw.labels is not None else None,
             diff_ids=raw.diff_ids,
-            layers=raw.chain,
+            layers=chain,
             size=raw.size,
         )
 
     containers: dict[str, Container] = {}
     for i, item in enumerate(container_items):
-        container = Container.from_api(item, f"containers[{i}]")
-        used = images.get(container.image_id)
-        if used is not None:
-            container = attrs.evolve(container, layers=used.layers)
+        # a container holds the chain of the image it was created from
+        image_id = item.get("ImageID") if type(item) is dict else None
+        used = images.get(image_id) if type(image_id) is str else None
+        container = Container.from_api(
+            item, f"containers[{i}]", layers=used.layers if used is not None else ()
+        )
         containers[container.id] = container
     _held_layers(doc, containers, layers)
 
@@ -375,9 +571,16 @@ def _layer_sizes(raws: Mapping[str, _Raw]) -> dict[str, int]:
 
 
 def _difference_sizes(raws: Mapping[str, _Raw]) -> tuple[dict[str, int], dict[str, list[_Raw]]]:
-    """Sizes given by ``Size`` differences, and the images holding each layer still unknown."""
+    """Sizes given by ``Size`` differences, and the images holding each layer still unknown.
+
+    A chain id names its whole prefix, so a layer's size (or that it has
+    none from differences) is the same in every image holding it: each image
+    is walked from its top layer down to the first layer already decided,
+    which makes the pass linear in the number of images plus layers. The
+    holders of the layers left unknown are listed in a second pass, only
+    when there are any.
+    """
     top_size: dict[str, int] = {}
-    top_owner: dict[str, _Raw] = {}
     conflicting: set[str] = set()
     for raw in raws.values():
         if not raw.chain:
@@ -390,24 +593,34 @@ def _difference_sizes(raws: Mapping[str, _Raw]) -> tuple[dict[str, int], dict[st
                 conflicting.add(top)
             continue
         top_size[top] = raw.size
-        top_owner[top] = raw
     for top in conflicting:
         del top_size[top]
     sizes: dict[str, int] = {}
-    unknown: dict[str, list[_Raw]] = {}
+    unsized: set[str] = set()
     for raw in raws.values():
-        for k, c in enumerate(raw.chain):
-            if c in sizes:
-                continue
-            below = raw.chain[k - 1] if k else None
-            if c in top_size and (below is None or below in top_size):
-                diff = top_size[c] - (top_size[below] if below is not None else 0)
-                if diff >= 0:
-                    sizes[c] = diff
-                    unknown.pop(c, None)
-                    continue
+        chain = raw.chain
+        k = len(chain)
+        while k:
+            k -= 1
+            c = chain[k]
+            if c in sizes or c in unsized:
+                break  # decided, and with it every layer below
+            size = top_size.get(c)
+            if size is not None:
+                below = top_size.get(chain[k - 1]) if k else 0
                 # a negative difference is no layer size: size it from history
-            unknown.setdefault(c, []).append(raw)
+                if below is not None and size >= below:
+                    sizes[c] = size - below
+                    continue
+            unsized.add(c)
+    unknown: dict[str, list[_Raw]] = {}
+    if unsized:
+        for raw in raws.values():
+            if unsized.isdisjoint(raw.chain):
+                continue
+            for c in raw.chain:
+                if c in unsized:
+                    unknown.setdefault(c, []).append(raw)
     return sizes, unknown
 
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 import attrs
 
 from . import reference as _ref
 from ._filters import normalize_filters
-from ._frozen import FrozenDict
+from ._frozen import FrozenDict, bulk
 from .errors import EngineError, InvalidArgument, InvalidReference, NotFound
 from .model import BuildCacheRecord, Container, Image, Layer, Volume
 from .profiles import DEFAULT_ENGINE, Engine, Profile, max_api_version, profile_for
@@ -226,6 +227,7 @@ class Graph:
     # listing
     # ------------------------------------------------------------------
 
+    @bulk()
     def list_images(
         self,
         all: bool = False,
@@ -254,6 +256,14 @@ class Graph:
     def _listing(
         self, all: bool, filters: Mapping[str, Any] | None
     ) -> list[tuple[Image, tuple[Any, ...]]]:
+        if not filters:
+            # no filter: every image, less the intermediates unless ``all``
+            children = self._children
+            return [
+                (image, refs)
+                for image in self._images_by_created
+                if (refs := image.references) or all or image.id not in children
+            ]
         args = normalize_filters(filters)
         for key in args:
             if key not in _IMAGE_FILTERS:
@@ -300,7 +310,10 @@ class Graph:
 
     @cached_property
     def _images_by_created(self) -> tuple[Image, ...]:
-        return tuple(sorted(self.images.values(), key=lambda i: (-i.created, i.id)))
+        """Newest first (``Created`` descending), then by id: two stable sorts in C."""
+        by_id = sorted(self.images.values(), key=attrgetter("id"))
+        by_id.sort(key=attrgetter("created"), reverse=True)
+        return tuple(by_id)
 
     def api_minor(self, api_version: str | None = None) -> int:
         """The minor API number to answer in: the host's own, or ``api_version``.
@@ -360,6 +373,7 @@ class Graph:
             doc["VirtualSize"] = image.size
         return doc
 
+    @bulk()
     def list_containers(self, all: bool = True) -> list[dict[str, Any]]:
         """``GET /containers/json?all=1&size=1``, newest first (``all=False``: running only)."""
         return [

@@ -74,6 +74,7 @@ def _days(year: int, month: int, day: int) -> int:
 
 
 _EPOCH = date(1970, 1, 1)
+_CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
 
 
 @attrs.frozen
@@ -120,6 +121,8 @@ class Image:
     @property
     def references(self) -> tuple[Reference, ...]:
         """Every reference (tags and digests) in the engine's order (R1.5.6)."""
+        if not self.repo_digests and len(self.repo_tags) < 2:
+            return self.repo_tags
         return tuple(sorted(self.repo_tags + self.repo_digests, key=str))
 
     @property
@@ -185,14 +188,19 @@ class Container:
     )
 
     @classmethod
-    def from_api(cls, item: Any, path: str = "containers[?]") -> Container:
-        """One entry of ``GET /containers/json?all=1&size=1`` (API 1.41)."""
+    def from_api(
+        cls, item: Any, path: str = "containers[?]", *, layers: tuple[str, ...] = ()
+    ) -> Container:
+        """One entry of ``GET /containers/json?all=1&size=1`` (API 1.41).
+
+        ``layers``: the chain ids of the image it was created from, when known.
+        """
         o = f.obj(item, path)
         state = f.string(o, "State", path)
         if state not in STATES:
             raise InvalidPayload(f"{path}.State", f"unknown container state {state!r}")
         cid = f.string(o, "Id", path)
-        if not re.fullmatch(r"[0-9a-f]{64}", cid):
+        if not _CONTAINER_ID.fullmatch(cid):
             raise InvalidPayload(f"{path}.Id", f"expected 64 lowercase hex, got {cid!r}")
         return cls(
             id=cid,
@@ -206,6 +214,7 @@ class Container:
             size_rw=f.integer(o, "SizeRw", path, 0),
             size_root_fs=f.integer(o, "SizeRootFs", path, 0),
             labels=FrozenDict(f.labels(o, "Labels", path) or {}),
+            layers=layers,
             extra=FrozenDict({k: freeze(v) for k, v in o.items() if k not in cls._MODELED}),
         )
 

@@ -35,12 +35,14 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import attrs
 
 from . import reference as _ref
 from ._filters import normalize_filters
+from ._frozen import bulk
 from .digest import short_id
 from .errors import (
     Conflict,
@@ -131,6 +133,7 @@ class Plan:
     space_reclaimed: int = 0
     bytes_freed: int = 0
 
+    @bulk()
     def to_api(self) -> Any:
         """The engine's answer: the response body (``None`` for ``rm``'s 204).
 
@@ -283,7 +286,11 @@ class _Index:
         rc.update(held[-1] for held in self.held.values() if held)
         self.rc = rc
         #: image ids newest first (``created_ns`` descending, then id): prune's visiting order
-        self.newest_first = sorted(images, key=lambda i: (-images[i].created_ns, i))
+        order = sorted(images.values(), key=attrgetter("id"))
+        order.sort(key=attrgetter("created_ns"), reverse=True)  # stable: ties stay by id
+        self.newest_first = [image.id for image in order]
+        #: image id -> containers mounting it as an ``image`` mount (Engine 28+), newest first
+        self.image_mounts = _image_mounts(self.containers.values())
 
 
 _LAST_INDEX: list[tuple[weakref.ref[Graph], _Index]] = []
@@ -335,6 +342,7 @@ class _State:
         self.users = dict(index.users)
         self.containers = dict(index.containers)
         self.held = dict(index.held)
+        self.image_mounts = index.image_mounts  # read only; removed containers are skipped
         self.rc = index.rc.copy()
         self.records: list[Record] = []
         self.deleted_images: list[str] = []
@@ -517,18 +525,28 @@ def _image_mount_user(state: _State, image_id: str) -> Container | None:
     whose source is the image id as use of the image.
     [moby v28.5.2 daemon/images/image_delete.go · ImageService.ImageDelete]
     """
-    for container in state.containers.values():
+    for cid in state.image_mounts.get(image_id, ()):
+        container = state.containers.get(cid)
+        if container is not None:
+            return container
+    return None
+
+
+def _image_mounts(containers: Iterable[Container]) -> dict[str, list[str]]:
+    """Image id -> ids of the containers with an ``image`` mount of it, newest first."""
+    mounted: dict[str, list[str]] = {}
+    for container in containers:
         mounts = container.extra.get("Mounts")
-        if not isinstance(mounts, Sequence):
+        if not mounts or not isinstance(mounts, Sequence):
             continue
         for mount in mounts:
-            if (
-                isinstance(mount, Mapping)
-                and mount.get("Type") == "image"
-                and mount.get("Source") == image_id
-            ):
-                return container
-    return None
+            if isinstance(mount, Mapping) and mount.get("Type") == "image":
+                source = mount.get("Source")
+                if isinstance(source, str):
+                    users = mounted.setdefault(source, [])
+                    if not users or users[-1] != container.id:
+                        users.append(container.id)
+    return mounted
 
 
 def _is_image_id_prefix(image_id: str, name: str) -> bool:
@@ -536,10 +554,19 @@ def _is_image_id_prefix(image_id: str, name: str) -> bool:
     return image_id.startswith(name) or image_id.partition(":")[2].startswith(name)
 
 
-def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: bool) -> None:
+def _image_delete(
+    state: _State,
+    image_id: str,
+    name: str,
+    force: bool,
+    prune: bool,
+    parsed: _ref.Reference | None = None,
+) -> None:
     """``ImageService.ImageDelete`` on an image already found by ``name`` (R5.3).
 
     Raises :class:`Conflict` before any change, as the engine does (R5.1.3).
+    ``parsed``: the stored reference ``name`` is the text of, when the caller
+    holds it (saves parsing ``name`` again).
     """
     refs = state.refs.get(image_id, [])
     if not _is_image_id_prefix(image_id, name):
@@ -554,7 +581,8 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
                     f"container {short_id(user.id)} is using its referenced image "
                     f"{short_id(image_id)}"
                 )
-        parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
+        if parsed is None:
+            parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
         removed = parsed
         if parsed.tag is not None and parsed.digest is not None:
             removed = _ref.Reference(parsed.domain, parsed.path, None, parsed.digest)
@@ -596,6 +624,7 @@ def _lookup(host: Graph, name: str) -> str:
     return host.find_image(name).id
 
 
+@bulk()
 def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) -> Plan:
     """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do (§5).
 
@@ -654,6 +683,7 @@ def _remove_container(
                 state.removed_volumes.append(volume)
 
 
+@bulk()
 def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) -> Plan:
     """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do (§6.4).
 
@@ -788,6 +818,7 @@ def _go_list(values: Iterable[str]) -> str:
 # --------------------------------------------------------------------------
 
 
+@bulk()
 def plan_image_prune(
     host: Graph,
     all: bool = False,
@@ -847,7 +878,7 @@ def plan_image_prune(
                 if owner is None:
                     continue  # 404: gone with an earlier reference of this image
                 try:
-                    _image_delete(state, owner, name, force=False, prune=True)
+                    _image_delete(state, owner, name, force=False, prune=True, parsed=ref)
                 except (Conflict, NotFound):
                     continue
         else:
@@ -863,6 +894,7 @@ def plan_image_prune(
 # --------------------------------------------------------------------------
 
 
+@bulk()
 def plan_container_prune(
     host: Graph, filters: Mapping[str, Any] | None = None, *, now: float | None = None
 ) -> Plan:
@@ -898,6 +930,7 @@ def plan_container_prune(
 _G = TypeVar("_G", bound=Graph)
 
 
+@bulk()
 def apply_plan(host: _G, plan: Plan) -> _G:
     """The host after the engine carried out ``plan`` (O(size of host)).
 
@@ -954,6 +987,7 @@ def apply_plan(host: _G, plan: Plan) -> _G:
 # --------------------------------------------------------------------------
 
 
+@bulk()
 def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> CleanupPlan:
     """An ordered list of force-free commands that frees every byte it can.
 
@@ -1015,6 +1049,7 @@ def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> C
     return CleanupPlan(tuple(steps))
 
 
+@bulk()
 def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     """For every image, the bytes ``docker rmi -f sha256:<id>`` would free (0 when it fails).
 
