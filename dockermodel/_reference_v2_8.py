@@ -65,8 +65,13 @@ from .errors import (
 )
 from .reference import DigestReference, Reference, _is_registered_digest, _remap
 
-__all__ = ["NAME_TOTAL_LENGTH_MAX", "parse", "parse_any_reference", "parse_named",
-           "parse_normalized_named"]
+__all__ = [
+    "NAME_TOTAL_LENGTH_MAX",
+    "parse",
+    "parse_any_reference",
+    "parse_named",
+    "parse_normalized_named",
+]
 
 #: Longest name, domain and ``/`` included (``NameTotalLengthMax``).
 NAME_TOTAL_LENGTH_MAX: Final = 255
@@ -135,10 +140,11 @@ def parse_normalized_named(text: str) -> Reference:
 
     >>> str(parse_normalized_named("index.docker.io/nginx"))
     'docker.io/library/nginx'
-    >>> parse_normalized_named("UPPER/x:1")
-    Traceback (most recent call last):
-        ...
-    dockermodel.errors.RepositoryNameNotLowercase: invalid reference format: repository name must be lowercase
+    >>> try:
+    ...     parse_normalized_named("UPPER/x:1")
+    ... except RepositoryNameNotLowercase as error:
+    ...     print(error)
+    invalid reference format: repository name must be lowercase
         UPPER/x:1
         ^^^^^^^
     """
@@ -161,9 +167,7 @@ def parse_normalized_named(text: str) -> Reference:
     colon = tail.find(":")
     remote = tail if colon < 0 else tail[:colon]
     if not remote.islower() and _grammar.go_lower(remote) != remote:
-        raise RepositoryNameNotLowercase(
-            source=text, span=(tail_start, tail_start + len(remote))
-        )
+        raise RepositoryNameNotLowercase(source=text, span=(tail_start, tail_start + len(remote)))
     full = f"{domain}/{prefix}{tail}"
     try:
         return parse(full)

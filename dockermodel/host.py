@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from . import _reference_v2_8
 from . import reference as _ref
 from ._filters import normalize_filters
 from ._frozen import FrozenDict
@@ -30,7 +31,6 @@ from .errors import (
     InvalidArgument,
     InvalidReference,
     NotFound,
-    RepositoryNameNotLowercase,
 )
 from .model import BuildCacheRecord, Container, Image, Layer, Volume
 
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Host"]
 
-_LOWERCASE_2_8 = "invalid reference format: repository name must be lowercase"
 _IMAGE_FILTERS = frozenset({"dangling", "label", "before", "since", "reference"})
 
 
@@ -241,11 +240,7 @@ class Host:
     def _lookup_image(self, name: str) -> tuple[Image, Any]:
         """The image and the parsed reference the lookup used (R1.6.1-R1.6.5)."""
         try:
-            ref = _ref.parse_any_reference(name)
-        except RepositoryNameNotLowercase:
-            # Engine 20.10 vendors distribution v2.8.1, whose message does not
-            # name the repository (GRAMMAR.md §8)
-            raise InvalidArgument(_LOWERCASE_2_8) from None
+            ref = _lookup_parser(self)(name)
         except InvalidReference as exc:
             raise InvalidArgument(exc.message) from None
         if _is_digest_only(ref):
@@ -467,6 +462,17 @@ class Host:
         from .removal import apply_plan
 
         return apply_plan(self, plan)
+
+
+def _lookup_parser(host: Host) -> Callable[[str], _ref.AnyReference]:
+    """The ``ParseAnyReference`` that ``host``'s engine runs to resolve a name or id.
+
+    Engine 20.10 vendors docker/distribution v2.8.1, whose grammar and
+    messages differ from distribution/reference v0.6 (docs/reference.md,
+    *Which engine parses with which version*) [moby/moby
+    daemon/images/image.go · GetImage at v20.10.24].
+    """
+    return _reference_v2_8.parse_any_reference
 
 
 def _is_digest_only(ref: object) -> bool:
