@@ -431,6 +431,8 @@ def test_fake_engine_reads_cleanly(fake: _FakeEngine) -> None:
         "system_df": {"Volumes": [], "BuildCache": []},
         "version": {"Version": "20.10.24", "ApiVersion": "1.41"},
         "info": {"ID": "fake"},
+        "api_version": "1.41",
+        "image_store": "overlay2",
     }
 
 
