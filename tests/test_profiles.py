@@ -341,6 +341,9 @@ _TOO_LONG = "repository name must not be more than 255 characters"
         (V20, "[::1]:5000/x", 400, "invalid reference format"),
         (V20, "a" * 238, 400, _TOO_LONG),
         (V20, "Foo", 400, _LOWER_2_8),
+        # Engine 23.0-24.x vendor docker/distribution v2.8 too (moby v24.0.9 vendor.mod)
+        ("24.0.9", "UPPER/x:1", 400, _LOWER_2_8),
+        ("23.0.6", "a" * 238, 400, _TOO_LONG),
         # distribution/reference v0.6 (what real 26.1.5 and 28.5.2 answered)
         (V26, "UPPER/x:1", 404, "No such image: UPPER/x:1"),
         (V28, "[::1]:5000/x", 404, "No such image: [::1]:5000/x:latest"),
