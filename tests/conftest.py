@@ -84,7 +84,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.section("dockermodel engines")
         for spec, (banner, count) in sorted(started.items()):
             times = "once" if count == 1 else f"{count} times"
-            terminalreporter.write_line(f"{str(spec):<16} {banner}  (started {times})")
+            terminalreporter.write_line(f"{spec!s:<16} {banner}  (started {times})")
     if _SUMMARY:
         terminalreporter.section("dockermodel tallies")
         for line in _SUMMARY:
