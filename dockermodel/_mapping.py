@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -62,7 +63,14 @@ from .model import (
 )
 from .profiles import Engine, engine_of
 
-__all__ = ["HostParts", "history_needed", "host_parts_from_api", "payloads_from_host"]
+__all__ = [
+    "HostParts",
+    "ParsedImages",
+    "history_needed",
+    "host_parts_from_api",
+    "payloads_from_host",
+    "prepare_inspects",
+]
 
 _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}\Z")
 _NONE_TAG = "<none>:<none>"
@@ -140,6 +148,7 @@ class _Raw:
         "mask",
         "mask_done",
         "parent",
+        "pending",
         "repo_digests",
         "repo_tags",
         "size",
@@ -158,6 +167,7 @@ class _Raw:
         repo_digests: tuple[str, ...],
         diff_ids: tuple[str, ...],
         entries: Sequence[Mapping[str, Any]] | None,
+        chain: tuple[str, ...] | None = None,
     ) -> None:
         self.index = index
         self.id = id
@@ -169,13 +179,20 @@ class _Raw:
         self.repo_tags = repo_tags
         self.repo_digests = repo_digests
         self.diff_ids = diff_ids
-        #: the chain ids of ``diff_ids``, set once every image is read
-        self.chain: tuple[str, ...] = ()
+        #: the chain ids of ``diff_ids`` (worked out once every image is read,
+        #: unless they were given)
+        self.chain: tuple[str, ...] = chain if chain is not None else ()
+        self.pending = chain is None
         #: the history as the engine lists it (newest first), if given
         self.entries = entries
         self._history: list[Mapping[str, Any]] | None = None
         self.mask: list[bool] | None = None
         self.mask_done = False
+
+    @property
+    def depth(self) -> int:
+        """The number of layers."""
+        return len(self.diff_ids)
 
     @property
     def history(self) -> list[Mapping[str, Any]] | None:
@@ -211,20 +228,84 @@ def _references(
     return tuple(sorted(refs, key=str))
 
 
-def host_parts_from_api(payloads: Mapping[str, Any], engine: Engine | None = None) -> HostParts:
+def host_parts_from_api(
+    payloads: Mapping[str, Any],
+    engine: Engine | None = None,
+    *,
+    parsed: ParsedImages | None = None,
+) -> HostParts:
     """Validate the payload document and assemble images, layers and containers.
 
     ``engine`` is the engine the bodies come from; by default
     :func:`dockermodel.profiles.engine_of` reads it from the document.
+    ``parsed``: the document's ``images_all`` and ``image_inspect`` parsed
+    already (:class:`ParsedImages`, the adapter's); used only if it holds
+    those very objects.
     """
     doc = f.obj(payloads, "payloads")
     if engine is None:
         engine = engine_of(doc)
     container_items = f.arr(doc.get("containers", []), "containers")
     with bulk():
-        raws = _parse_images(doc)
+        raws = parsed._take(doc) if parsed is not None else None
+        if raws is None:
+            raws = _parse_images(doc)
+        else:
+            _attach_histories(raws, f.obj(doc.get("image_history", {}), "image_history"))
         sizes = _layer_sizes(raws)
         return _assemble(doc, raws, sizes, container_items, engine)
+
+
+class ParsedImages:
+    """An image list and its inspect bodies, parsed once for a read of a live engine.
+
+    The adapter asks :meth:`history_needed` which histories the layer sizes
+    need, reads them, and hands this object to :func:`host_parts_from_api`
+    with the payload document made of the same ``images_all`` and
+    ``image_inspect`` objects: they are not parsed a second time.
+    """
+
+    def __init__(
+        self,
+        images_all: Any,
+        image_inspect: Any,
+        prepared: Mapping[str, _Prepared] | None = None,
+    ) -> None:
+        self.images_all = images_all
+        self.image_inspect = image_inspect
+        self._raws: dict[str, _Raw] | None = _parse_images(
+            {"images_all": images_all, "image_inspect": image_inspect}, prepared
+        )
+
+    def history_needed(self) -> list[str]:
+        """Ids of the images whose ``/history`` is needed (see :func:`history_needed`)."""
+        assert self._raws is not None, "already used"
+        return _history_needed(self._raws)
+
+    def _take(self, doc: Mapping[str, Any]) -> dict[str, _Raw] | None:
+        """The parsed images if ``doc`` holds the same two objects (once; then ``None``)."""
+        raws = self._raws
+        if (
+            raws is None
+            or doc.get("images_all") is not self.images_all
+            or doc.get("image_inspect") is not self.image_inspect
+        ):
+            return None
+        self._raws = None
+        return raws
+
+
+def _attach_histories(raws: Mapping[str, _Raw], histories: Mapping[str, Any]) -> None:
+    """Give each parsed image its ``image_history`` entry, checked as :func:`_parse_images` does."""
+    if not histories:
+        return
+    for raw in raws.values():
+        entries = histories.get(raw.id, _ABSENT)
+        if entries is _ABSENT:
+            continue
+        if not _quick_history(entries):
+            entries = _checked_history(raw.id, histories)
+        raw.entries = entries
 
 
 def history_needed(payloads: Mapping[str, Any]) -> list[str]:
@@ -236,7 +317,10 @@ def history_needed(payloads: Mapping[str, Any]) -> list[str]:
     ancestors (rule a). Classic-builder and commit hosts need none.
     """
     doc = f.obj(payloads, "payloads")
-    raws = _parse_images({**doc, "image_history": {}})
+    return _history_needed(_parse_images({**doc, "image_history": {}}))
+
+
+def _history_needed(raws: Mapping[str, _Raw]) -> list[str]:
     _, unknown = _difference_sizes(raws)
     needed: set[str] = set()
     for holders in unknown.values():
@@ -248,7 +332,9 @@ def history_needed(payloads: Mapping[str, Any]) -> list[str]:
     return sorted(needed)
 
 
-def _parse_images(doc: Mapping[str, Any]) -> dict[str, _Raw]:
+def _parse_images(
+    doc: Mapping[str, Any], prepared: Mapping[str, _Prepared] | None = None
+) -> dict[str, _Raw]:
     """Validate ``images_all``, ``image_inspect`` and ``image_history`` into raw image facts.
 
     Each image is read by :func:`_quick_raw`, which accepts only values of
@@ -260,16 +346,21 @@ def _parse_images(doc: Mapping[str, Any]) -> dict[str, _Raw]:
     histories = f.obj(doc.get("image_history", {}), "image_history")
     raws: dict[str, _Raw] = {}
     valid: set[str] = set()  # diff ids seen and valid
+    pending: list[_Raw] = []  # chain ids still to work out
     for i, item in enumerate(summaries):
-        raw = _quick_raw(i, item, inspects, histories, valid)
+        raw = _quick_raw(i, item, inspects, histories, valid, prepared)
         if raw is None or raw.id in raws:
             raw = _checked_raw(i, item, inspects, histories, valid, raws)
         raws[raw.id] = raw
-    # chain ids oldest image first (the engine lists newest first), so that
-    # an image's parent has usually been worked out before it
+        if raw.pending:
+            pending.append(raw)
+    # shortest layer lists first, so that an image's parent (whose list is
+    # its own less the top) has been worked out before it
+    pending.sort(key=attrgetter("depth"))
     chains = _ChainCache()
-    for raw in reversed(raws.values()):
+    for raw in pending:
         raw.chain = chains.of(raw.diff_ids)
+        raw.pending = False
     return raws
 
 
@@ -282,6 +373,7 @@ def _quick_raw(
     inspects: Mapping[str, Any],
     histories: Mapping[str, Any],
     valid: set[str],
+    prepared: Mapping[str, _Prepared] | None,
 ) -> _Raw | None:
     """One image's facts if every value read has exactly its JSON type, else ``None``."""
     if type(s) is not dict:
@@ -312,6 +404,31 @@ def _quick_raw(
     if tags is None or digests is None:
         return None
     ins = inspects.get(image_id)
+    fact = prepared.get(image_id) if prepared else None
+    if fact is not None and fact.body is ins:
+        diff_ids, created_ns, chain = fact.diff_ids, fact.created_ns, fact.chain
+    else:
+        read = _quick_inspect(ins, valid)
+        if read is None:
+            return None
+        diff_ids, created_ns = read
+        chain = None
+    entries = histories.get(image_id, _ABSENT)
+    if entries is _ABSENT:
+        entries = None
+    elif not _quick_history(entries):
+        return None
+    return _Raw(
+        i, image_id, parent, created, created_ns, size, labels, tags, digests, diff_ids, entries,
+        chain,
+    )  # fmt: skip
+
+
+def _quick_inspect(ins: Any, valid: set[str]) -> tuple[tuple[str, ...], int] | None:
+    """The diff ids and creation time of an inspect body of exactly the expected types.
+
+    ``valid`` holds diff ids known to be valid, and gets the new ones.
+    """
     if type(ins) is not dict:
         return None
     rootfs = ins.get("RootFS")
@@ -338,21 +455,65 @@ def _quick_raw(
     if type(text) is not str:
         return None
     try:
-        created_ns = parse_timestamp_ns(text)
+        return diff_ids, parse_timestamp_ns(text)
     except InvalidPayload:
         return None
-    entries = histories.get(image_id, _ABSENT)
-    if entries is _ABSENT:
-        entries = None
-    elif type(entries) is not list:
-        return None
-    else:
-        for entry in entries:
-            if type(entry) is not dict or type(entry.get("Size")) is not int:
-                return None
-    return _Raw(
-        i, image_id, parent, created, created_ns, size, labels, tags, digests, diff_ids, entries
-    )
+
+
+class _Prepared:
+    """What one inspect body gives the model, worked out before the image list is known."""
+
+    __slots__ = ("body", "chain", "created_ns", "diff_ids")
+
+    def __init__(
+        self, body: Any, diff_ids: tuple[str, ...], created_ns: int, chain: tuple[str, ...]
+    ) -> None:
+        self.body = body
+        self.diff_ids = diff_ids
+        self.created_ns = created_ns
+        self.chain = chain
+
+
+def prepare_inspects(bodies: Mapping[str, Any]) -> dict[str, _Prepared]:
+    """Diff ids, creation time and chain ids of inspect bodies, by image id.
+
+    The adapter works these out for the bodies in its cache while the
+    engine computes the image list; :class:`ParsedImages` then takes them
+    for a body that is the very object given here. A body of unexpected
+    shape is left out (and read, and reported, as usual).
+    """
+    valid: set[str] = set()
+    read: list[tuple[str, Any, tuple[str, ...], int]] = []
+    for image_id, body in bodies.items():
+        got = _quick_inspect(body, valid)
+        if got is not None:
+            read.append((image_id, body, *got))
+    read.sort(key=lambda item: len(item[2]))  # parents' layer lists first
+    chains = _ChainCache()
+    return {
+        image_id: _Prepared(body, diff_ids, created_ns, chains.of(diff_ids))
+        for image_id, body, diff_ids, created_ns in read
+    }
+
+
+def _quick_history(entries: Any) -> bool:
+    """Whether ``entries`` is a JSON array of objects with an integer ``Size``."""
+    if type(entries) is not list:
+        return False
+    for entry in entries:
+        if type(entry) is not dict or type(entry.get("Size")) is not int:
+            return False
+    return True
+
+
+def _checked_history(image_id: str, histories: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """``image_history[image_id]``, read entry by entry; a bad one raises naming its path."""
+    hpath = f"image_history[{image_id!r}]"
+    entries = list(f.arr(histories[image_id], hpath))
+    for k, entry in enumerate(entries):
+        if type(entry) is not dict or type(entry.get("Size")) is not int:
+            f.integer(f.obj(entry, f"{hpath}[{k}]"), "Size", f"{hpath}[{k}]")
+    return entries
 
 
 def _quick_strings(value: Any) -> tuple[str, ...] | None:
@@ -405,13 +566,7 @@ def _checked_raw(
             valid.add(d)
     created_text = f.string(ins, "Created", ipath)
     created_ns = parse_timestamp_ns(created_text, f"{ipath}.Created")
-    entries: list[Mapping[str, Any]] | None = None
-    if image_id in histories:
-        hpath = f"image_history[{image_id!r}]"
-        entries = list(f.arr(histories[image_id], hpath))
-        for k, entry in enumerate(entries):
-            if type(entry) is not dict or type(entry.get("Size")) is not int:
-                f.integer(f.obj(entry, f"{hpath}[{k}]"), "Size", f"{hpath}[{k}]")
+    entries = _checked_history(image_id, histories) if image_id in histories else None
     return _Raw(
         index=i,
         id=image_id,

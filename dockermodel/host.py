@@ -23,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from ._mapping import host_parts_from_api, payloads_from_host
+from ._mapping import HostParts, host_parts_from_api, payloads_from_host
 from .errors import InvalidArgument
 from .graph import Graph
 from .model import Container
@@ -80,7 +80,11 @@ class Host(Graph):
                 engine = Engine.parse(engine)
             except ValueError as exc:
                 raise InvalidArgument(str(exc)) from None
-        parts = host_parts_from_api(payloads, engine)
+        return cls._from_parts(host_parts_from_api(payloads, engine), payloads)
+
+    @classmethod
+    def _from_parts(cls, parts: HostParts, payloads: Mapping[str, Any]) -> Host:
+        """The host of ``parts``, read from ``payloads``."""
         return cls(
             images=parts.images,
             containers=parts.containers,
