@@ -10,7 +10,13 @@ What is read (API 1.41, ENGINE_SEMANTICS.md R9.1)
 1. ``GET /info`` → ``info`` (the engine's ``ID`` keys the cache; kept in the
    payloads unless ``info=False``) and ``GET /version`` → ``version``;
 2. ``GET /images/json?all=1`` → ``images_all``: tags, digests, parents and
-   ``Size`` of every image, read fresh every time;
+   ``Size`` of every image, read fresh every time. It is the long pole of a
+   warm read (the engine reads every image's config to answer it), so it is
+   sent first, with ``/version`` and ``/system/df``, each on a thread of its
+   own; meanwhile the cache is loaded on the calling thread and what its
+   inspect bodies give the model (diff ids, chain ids, creation times) is
+   worked out (:func:`dockermodel._mapping.prepare_inspects`), so that little
+   is left to do once the list arrives;
 3. per listed image, its inspect body ``GET /images/{id}/json`` →
    ``image_inspect[id]`` (``RootFS.Layers`` and ``Created`` are needed for
    every image) — from the cache when an entry for (engine ``ID``, image id)
@@ -19,10 +25,18 @@ What is read (API 1.41, ENGINE_SEMANTICS.md R9.1)
    :func:`dockermodel._mapping.history_needed` names (``history="all"``: for
    every image): those holding a layer that no ``Size`` difference sizes
    (below), again from the cache when it has the history;
-5. ``GET /containers/json?all=1&size=1`` → ``containers``;
+5. ``GET /containers/json?all=1&size=1`` → ``containers``, asked as soon as
+   the image list has arrived, while the images are read and parsed;
 6. ``GET /system/df`` → ``system_df`` (volumes and build cache; unless
    ``system_df=False``), sent first on a thread of its own so the engine
-   computes it while the images are read.
+   computes it while the images are read. From API 1.42 it asks
+   ``?type=volume&type=build-cache``: the engine then skips the image and
+   container sizes the model computes itself, and answers at once; Engine
+   20.10 (API 1.41) computes the whole ``docker system df`` for it.
+
+The images are parsed once per read (:class:`dockermodel._mapping.ParsedImages`):
+the parse that finds the histories needed is the one :func:`from_docker`
+builds the host from.
 
 Nothing else is sent: no POST, no DELETE, no version negotiation beyond what
 the caller's client does itself (``docker.from_env()`` asks ``/version``).
@@ -84,7 +98,8 @@ Images created after the listing are simply not seen; containers are listed
 after the images, so a container may name an image younger than the list,
 which is again a state the model accepts (as after a forced removal).
 ``/system/df`` runs alongside; only its ``Volumes`` and ``BuildCache`` are
-used, which no image read depends on.
+used, which no image read depends on. On a read that started again, the
+containers are listed after the last image list.
 
 The cache
 ---------
@@ -818,14 +833,18 @@ class _Reader:
         conn: _Connection,
         exclude_vanished: bool,
         listing: Future[list[dict[str, Any]]] | None = None,
+        listed: Callable[[], None] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]] | None:
         """``images_all``, ``image_inspect``, ``image_history``; ``None`` to start again.
 
-        ``listing``: the image list, asked already (else it is asked now).
+        ``listing``: the image list, asked already (else it is asked now);
+        ``listed`` is called as soon as it has arrived.
         """
         from ._mapping import ParsedImages
 
         images_all = listing.result() if listing is not None else _image_list(conn)
+        if listed is not None:
+            listed()
         ids = [str(item["Id"]) for item in images_all]
         missing = [i for i in ids if i not in self.inspects]
         vanished = self._fetch(_read_inspect, missing, self.inspects)
@@ -939,32 +958,36 @@ def read_payloads(
     conn, owned = _connect(client)
     pool = _Pool(conn, workers, transport)
     try:
-        # Everything but the per-image reads is asked at once, each on a
-        # thread of its own: the engine works on the image list (the long
-        # pole) while the rest is answered and the cache is loaded.
+        # The image list (the long pole), /version and /system/df are asked
+        # at once, each on a thread of its own; the cache is loaded while
+        # the engine works on the list, and the containers are listed as
+        # soon as the images are (while they are read and parsed).
         df_future = pool.submit(_read_df) if system_df else None
         listing: Future[list[dict[str, Any]]] | None = pool.submit(_image_list)
-        containers = pool.submit(_read_containers)
         version = pool.submit(_read_version)
         info_body = dict(f.obj(conn.call("info", "GET /info", conn.api.info), "info"))
         reader = _Reader(pool, _Counter(callback), _open_cache(cache, info_body.get("ID")), history)
         reader.load()
+        containers: list[Future[list[Any]]] = []
+
+        def list_containers() -> None:
+            containers[:] = [pool.submit(_read_containers)]
+
         for attempt in range(1, attempts + 1):
-            read = reader.images(conn, exclude_vanished=attempt == attempts, listing=listing)
+            read = reader.images(
+                conn, attempt == attempts, listing=listing, listed=list_containers
+            )
             listing = None
             if read is not None:
                 break
         else:  # pragma: no cover - the last attempt always returns
             raise AssertionError("unreachable")
-        if attempt > 1:
-            # the images moved under the first read: list the containers after them
-            containers = pool.submit(_read_containers)
         images_all, inspects, histories = read
         payloads: dict[str, Any] = {
             "images_all": images_all,
             "image_inspect": inspects,
             "image_history": histories,
-            "containers": containers.result(),
+            "containers": containers[0].result(),
         }
         if df_future is not None:
             payloads["system_df"] = df_future.result()
