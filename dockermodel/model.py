@@ -38,6 +38,7 @@ STATES = ("created", "running", "paused", "restarting", "removing", "exited", "d
 #: container, ``docker ps`` lists them without ``-a``, prune keeps them (R6.1.3).
 RUNNING_STATES = frozenset({"running", "paused", "restarting"})
 
+_ZULU = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z\Z")
 _RFC3339 = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d\d):(\d\d))\Z"
 )
@@ -49,6 +50,14 @@ def parse_timestamp_ns(text: str, field: str = "Created") -> int:
     >>> parse_timestamp_ns("1970-01-01T00:00:01.5Z")
     1500000000
     """
+    if _ZULU.match(text) is not None:
+        # the engine's own form (UTC, ASCII digits): sliced, the day cached
+        hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
+        if hour <= 23 and minute <= 59 and second <= 60:
+            days = _day_of(text[:10])
+            if days is not None:
+                seconds = days * 86400 + hour * 3600 + minute * 60 + second
+                return seconds * 1_000_000_000 + int(text[20:-1].ljust(9, "0") or 0)
     m = _RFC3339.match(text)
     if m is None:
         raise InvalidPayload(field, f"expected an RFC 3339 time, got {text!r}")
@@ -65,6 +74,15 @@ def parse_timestamp_ns(text: str, field: str = "Created") -> int:
         seconds -= offset if m.group(8) == "+" else -offset
     frac = (m.group(7) or "").ljust(9, "0")
     return seconds * 1_000_000_000 + int(frac)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_of(text: str) -> int | None:
+    """Days from 1970-01-01 to the ``YYYY-MM-DD`` date ``text``; ``None`` if it is no date."""
+    try:
+        return _days(int(text[:4]), int(text[5:7]), int(text[8:10]))
+    except ValueError:
+        return None
 
 
 @functools.lru_cache(maxsize=4096)
