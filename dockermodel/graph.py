@@ -310,10 +310,8 @@ class Graph:
 
     @cached_property
     def _images_by_created(self) -> tuple[Image, ...]:
-        """Newest first (``Created`` descending), then by id: two stable sorts in C."""
-        by_id = sorted(self.images.values(), key=attrgetter("id"))
-        by_id.sort(key=attrgetter("created"), reverse=True)
-        return tuple(by_id)
+        """Newest first (``Created`` descending), then by id."""
+        return tuple(newest_first(self.images.values(), "created"))
 
     def api_minor(self, api_version: str | None = None) -> int:
         """The minor API number to answer in: the host's own, or ``api_version``.
@@ -393,6 +391,27 @@ class Graph:
         except EngineError:
             return container.image_id
         return container.image if image.id == container.image_id else container.image_id
+
+
+def newest_first(images: Iterable[Image], field: str) -> list[Image]:
+    """``images`` by ``field`` (``created`` or ``created_ns``) descending, then by id.
+
+    One sort in C on ``(field, id)`` pairs, descending, then each run of
+    equal times put back in ascending id order: ids are compared only
+    between images of the same time.
+    """
+    order = sorted(images, key=attrgetter(field, "id"), reverse=True)
+    n = len(order)
+    i = 0
+    while i < n:
+        j = i + 1
+        time = getattr(order[i], field)
+        while j < n and getattr(order[j], field) == time:
+            j += 1
+        if j - i > 1:
+            order[i:j] = order[i:j][::-1]
+        i = j
+    return order
 
 
 def _api_number(text: str) -> int | None:

@@ -52,12 +52,12 @@ def parse_timestamp_ns(text: str, field: str = "Created") -> int:
     """
     if _ZULU.match(text) is not None:
         # the engine's own form (UTC, ASCII digits): sliced, the day cached
-        hour, minute, second = int(text[11:13]), int(text[14:16]), int(text[17:19])
-        if hour <= 23 and minute <= 59 and second <= 60:
-            days = _day_of(text[:10])
-            if days is not None:
-                seconds = days * 86400 + hour * 3600 + minute * 60 + second
-                return seconds * 1_000_000_000 + int(text[20:-1].ljust(9, "0") or 0)
+        h, mi, sec = int(text[11:13]), int(text[14:16]), int(text[17:19])
+        if h <= 23 and mi <= 59 and sec <= 60:
+            date = _day_of(text[:10])
+            if date is not None:
+                seconds = date * 86400 + h * 3600 + mi * 60 + sec
+                return seconds * 1_000_000_000 + int(text[20:-1].ljust(9, "0"))
     m = _RFC3339.match(text)
     if m is None:
         raise InvalidPayload(field, f"expected an RFC 3339 time, got {text!r}")

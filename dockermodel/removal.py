@@ -35,7 +35,6 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any, TypeVar
 
 import attrs
@@ -50,7 +49,7 @@ from .errors import (
     InvalidArgument,
     NotFound,
 )
-from .graph import Graph
+from .graph import Graph, newest_first
 from .model import Container, Image, Layer, Volume
 
 __all__ = [
@@ -286,9 +285,7 @@ class _Index:
         rc.update(held[-1] for held in self.held.values() if held)
         self.rc = rc
         #: image ids newest first (``created_ns`` descending, then id): prune's visiting order
-        order = sorted(images.values(), key=attrgetter("id"))
-        order.sort(key=attrgetter("created_ns"), reverse=True)  # stable: ties stay by id
-        self.newest_first = [image.id for image in order]
+        self.newest_first = [image.id for image in newest_first(images.values(), "created_ns")]
         #: image id -> containers mounting it as an ``image`` mount (Engine 28+), newest first
         self.image_mounts = _image_mounts(self.containers.values())
 
