@@ -43,8 +43,8 @@ import attrs
 
 from . import _fields as f
 from . import reference as _ref
-from ._frozen import FrozenDict, bulk
-from .digest import chain_id
+from ._frozen import FrozenDict, bulk, freeze
+from .digest import chain_id, short_id
 from .errors import InvalidPayload, InvalidReference
 from .model import (
     BuildCacheRecord,
@@ -212,15 +212,21 @@ def _parse_images(doc: Mapping[str, Any]) -> dict[str, _Raw]:
             entries = f.arr(histories[image_id], hpath)
             history = list(reversed(entries))
             for k, entry in enumerate(entries):
-                if type(entry) is not dict or type(entry.get("Size")) is not int:
-                    f.integer(f.obj(entry, f"{hpath}[{k}]"), "Size", f"{hpath}[{k}]")
+                size = entry.get("Size") if type(entry) is dict else None
+                if type(size) is not int:
+                    size = f.integer(f.obj(entry, f"{hpath}[{k}]"), "Size", f"{hpath}[{k}]")
+                if size < 0:
+                    raise InvalidPayload(f"{hpath}[{k}].Size", f"negative size {size}")
+        size = f.integer(s, "Size", path)
+        if size < 0:
+            raise InvalidPayload(f"{path}.Size", f"negative size {size}")
         raws[image_id] = _Raw(
             index=i,
             id=image_id,
             parent=parent,
             created=f.integer(s, "Created", path),
             created_ns=created_ns,
-            size=f.integer(s, "Size", path),
+            size=size,
             labels=f.labels(s, "Labels", path),
             repo_tags=f.strings(s, "RepoTags", path),
             repo_digests=f.strings(s, "RepoDigests", path),
@@ -229,6 +235,25 @@ def _parse_images(doc: Mapping[str, Any]) -> dict[str, _Raw]:
             history=history,
         )
 
+    # Parent links end at a base image: the engine sets a parent when it
+    # creates the child, so no image is its own ancestor.
+    # [M image/store.go · store.SetParent]
+    done: set[str] = set()
+    for raw in raws.values():
+        walk: list[str] = []
+        on_walk: set[str] = set()
+        current: str | None = raw.id
+        while current is not None and current in raws and current not in done:
+            if current in on_walk:
+                loop = [*walk[walk.index(current) :], current]
+                raise InvalidPayload(
+                    f"images_all[{raws[current].index}].ParentId",
+                    "parent cycle: " + " -> ".join(short_id(i) for i in loop),
+                )
+            on_walk.add(current)
+            walk.append(current)
+            current = raws[current].parent
+        done.update(walk)
     return raws
 
 
@@ -240,6 +265,7 @@ def _assemble(
 ) -> HostParts:
     layers: dict[str, Layer] = {}
     images: dict[str, Image] = {}
+    owners: dict[str, tuple[str, str]] = {}  # reference -> (image id, field)
     for raw in raws.values():
         path = f"images_all[{raw.index}]"
         parent_chain: str | None = None
@@ -253,10 +279,24 @@ def _assemble(
                 f"{path}.Size",
                 f"{raw.size} is not the sum of the image's layer sizes ({total})",
             )
+        repo_tags = _references(raw.repo_tags, f"{path}.RepoTags", digest=False)
+        repo_digests = _references(raw.repo_digests, f"{path}.RepoDigests", digest=True)
+        # The reference store maps each reference to one image.
+        # [M reference/store.go · store.addReference]
+        for refs, key in ((repo_tags, "RepoTags"), (repo_digests, "RepoDigests")):
+            for ref in refs:
+                name = str(ref)
+                if name in owners:
+                    owner, where = owners[name]
+                    what = "twice" if owner == raw.id else f"also by {owner} ({where})"
+                    raise InvalidPayload(
+                        f"{path}.{key}", f"{_ref.familiar_string(ref)} is listed {what}"
+                    )
+                owners[name] = (raw.id, f"{path}.{key}")
         images[raw.id] = Image(
             id=raw.id,
-            repo_tags=_references(raw.repo_tags, f"{path}.RepoTags", digest=False),
-            repo_digests=_references(raw.repo_digests, f"{path}.RepoDigests", digest=True),
+            repo_tags=repo_tags,
+            repo_digests=repo_digests,
             parent=raw.parent,
             created=raw.created,
             created_ns=raw.created_ns,
@@ -293,7 +333,7 @@ def _assemble(
             )
     version = doc.get("version")
     if version is not None:
-        version = FrozenDict(f.obj(version, "version"))
+        version = freeze(f.obj(version, "version"), "version")
     return HostParts(images, containers, layers, volumes, build_cache, version)
 
 
@@ -315,17 +355,32 @@ def _held_layers(
         path = f"held_layers[{cid!r}]"
         if cid not in containers:
             raise InvalidPayload(path, "no such container in containers")
+        if containers[cid].layers:
+            raise InvalidPayload(path, "the container's image is listed: it holds that chain")
         chain: list[str] = []
         parent: str | None = None
         for k, entry in enumerate(f.arr(entries, path)):
-            e = f.obj(entry, f"{path}[{k}]")
-            c = f.string(e, "ChainID", f"{path}[{k}]")
-            if c not in layers:
-                layers[c] = Layer(
-                    chain_id=c,
-                    diff_id=f.string(e, "DiffID", f"{path}[{k}]"),
-                    parent=parent,
-                    size=f.integer(e, "Size", f"{path}[{k}]"),
+            at = f"{path}[{k}]"
+            e = f.obj(entry, at)
+            c = f.string(e, "ChainID", at)
+            d = f.string(e, "DiffID", at)
+            size = f.integer(e, "Size", at)
+            for key, value in (("ChainID", c), ("DiffID", d)):
+                if not _IMAGE_ID.match(value):
+                    raise InvalidPayload(f"{at}.{key}", f"expected a sha256 digest, got {value!r}")
+            expected = chain_id([parent, d]) if parent is not None else d
+            if c != expected:
+                raise InvalidPayload(
+                    f"{at}.ChainID", f"{c} is not the chain id of the layers so far ({expected})"
+                )
+            if size < 0:
+                raise InvalidPayload(f"{at}.Size", f"negative size {size}")
+            known = layers.get(c)
+            if known is None:
+                layers[c] = Layer(chain_id=c, diff_id=d, parent=parent, size=size)
+            elif known.size != size:
+                raise InvalidPayload(
+                    f"{at}.Size", f"{size} differs from the size of that layer ({known.size})"
                 )
             chain.append(c)
             parent = c
@@ -461,8 +516,9 @@ def payloads_from_host(host: Host) -> dict[str, Any]:
     list, minimal inspect bodies (``Id``, ``RepoTags``, ``RepoDigests``,
     ``Parent``, ``Created``, ``RootFS``, ``Size``), histories rebuilt with
     one entry per layer (its exact size; the build steps themselves are not
-    part of the model), the container list, and ``held_layers`` for
-    containers whose image was force-deleted.
+    part of the model), the container list (``Image`` as each container was
+    created, which :meth:`Host.list_containers` turns into what the engine
+    shows), and ``held_layers`` for containers whose image was force-deleted.
     """
     images_all = host.list_images(all=True)
     inspect: dict[str, Any] = {}
@@ -505,7 +561,10 @@ def payloads_from_host(host: Host) -> dict[str, Any]:
         "images_all": images_all,
         "image_inspect": inspect,
         "image_history": history,
-        "containers": host.list_containers(all=True),
+        # ``Image`` as each container was created (the engine keeps it; it
+        # shows the image id while that reference resolves elsewhere or not at
+        # all), so the rebuilt host equals this one
+        "containers": [c.to_api() for c in host.containers.values()],
     }
     if held:
         doc["held_layers"] = held
@@ -525,7 +584,9 @@ def _format_ns(ns: int) -> str:
     from datetime import datetime, timezone
 
     seconds, frac = divmod(ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    t = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    # strftime's %Y does not pad years before 1000 (Go's zero time is year 1)
+    stamp = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
     if frac:
         stamp += "." + f"{frac:09d}".rstrip("0")
     return stamp + "Z"

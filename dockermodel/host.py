@@ -79,7 +79,8 @@ class Host:
     build_cache: tuple[BuildCacheRecord, ...] | None = None
     #: The engine's ``/version`` document, when known (for snapshots and reports).
     version: Mapping[str, Any] | None = attrs.field(default=None, eq=False)
-    #: The payload document this host was read from, kept for :meth:`dump`.
+    #: The payload document this host was read from, kept for :meth:`dump` (a
+    #: private copy: each read of it is a fresh copy, see :meth:`to_payloads`).
     payloads: Mapping[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
 
     # ------------------------------------------------------------------
@@ -99,9 +100,12 @@ class Host:
         it), ``version`` and ``info``. Malformed input raises
         :class:`~dockermodel.errors.InvalidPayload` naming the field.
         """
+        from ._frozen import FrozenDocument
         from ._mapping import host_parts_from_api
 
         parts = host_parts_from_api(payloads)
+        # a private copy: the caller's dict may change afterwards, this host not
+        document = FrozenDocument(payloads)
         return cls(
             images=parts.images,
             containers=parts.containers,
@@ -109,7 +113,7 @@ class Host:
             volumes=parts.volumes,
             build_cache=parts.build_cache,
             version=parts.version,
-            payloads=payloads,
+            payloads=document,
         )
 
     @classmethod
@@ -126,7 +130,10 @@ class Host:
         dump(self.to_payloads(), path)
 
     def to_payloads(self) -> dict[str, Any]:
-        """The payload document of this state (the one read, or one rebuilt from the model)."""
+        """The payload document of this state (the one read, or one rebuilt from the model).
+
+        A new document on every call, which the caller may change freely.
+        """
         if self.payloads is not None:
             return dict(self.payloads)
         from ._mapping import payloads_from_host

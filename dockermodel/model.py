@@ -63,6 +63,10 @@ def parse_timestamp_ns(text: str, field: str = "Created") -> int:
     if m.group(8):
         offset = int(m.group(9)) * 3600 + int(m.group(10)) * 60
         seconds -= offset if m.group(8) == "+" else -offset
+    if not _FIRST_SECOND <= seconds <= _LAST_SECOND:
+        # an offset moved it out of the years 0001-9999, which RFC 3339 (and a
+        # snapshot written back) cannot hold
+        raise InvalidPayload(field, f"invalid time {text!r}: outside the years 0001-9999 in UTC")
     frac = (m.group(7) or "").ljust(9, "0")
     return seconds * 1_000_000_000 + int(frac)
 
@@ -74,6 +78,9 @@ def _days(year: int, month: int, day: int) -> int:
 
 
 _EPOCH = date(1970, 1, 1)
+#: 0001-01-01T00:00:00Z (Go's zero time) and 9999-12-31T23:59:59Z, in Unix seconds.
+_FIRST_SECOND = (date(1, 1, 1) - _EPOCH).days * 86400
+_LAST_SECOND = (date(9999, 12, 31) - _EPOCH).days * 86400 + 86399
 
 
 @attrs.frozen
@@ -194,6 +201,10 @@ class Container:
         cid = f.string(o, "Id", path)
         if not re.fullmatch(r"[0-9a-f]{64}", cid):
             raise InvalidPayload(f"{path}.Id", f"expected 64 lowercase hex, got {cid!r}")
+        mounts = o.get("Mounts")
+        if mounts is not None:  # read by rm -v and apply: an array of objects
+            for i, mount in enumerate(f.arr(mounts, f"{path}.Mounts")):
+                f.obj(mount, f"{path}.Mounts[{i}]")
         return cls(
             id=cid,
             names=f.strings(o, "Names", path),
@@ -206,7 +217,9 @@ class Container:
             size_rw=f.integer(o, "SizeRw", path, 0),
             size_root_fs=f.integer(o, "SizeRootFs", path, 0),
             labels=FrozenDict(f.labels(o, "Labels", path) or {}),
-            extra=FrozenDict({k: freeze(v) for k, v in o.items() if k not in cls._MODELED}),
+            extra=FrozenDict(
+                {k: freeze(v, f"{path}.{k}") for k, v in o.items() if k not in cls._MODELED}
+            ),
         )
 
     def to_api(self, image: str | None = None) -> dict[str, Any]:
@@ -262,7 +275,9 @@ class Volume:
             size=size,
             ref_count=refs,
             labels=FrozenDict(f.labels(o, "Labels", path) or {}),
-            extra=FrozenDict({k: freeze(v) for k, v in o.items() if k not in modeled}),
+            extra=FrozenDict(
+                {k: freeze(v, f"{path}.{k}") for k, v in o.items() if k not in modeled}
+            ),
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -323,7 +338,9 @@ class BuildCacheRecord:
             last_used_at=f.opt_string(o, "LastUsedAt", path),
             usage_count=f.integer(o, "UsageCount", path, 0),
             parent=f.string(o, "Parent", path, ""),
-            extra=FrozenDict({k: freeze(v) for k, v in o.items() if k not in modeled}),
+            extra=FrozenDict(
+                {k: freeze(v, f"{path}.{k}") for k, v in o.items() if k not in modeled}
+            ),
         )
 
     def to_api(self) -> dict[str, Any]:

@@ -602,8 +602,11 @@ def _volume_names(container: Container) -> list[tuple[str, bool]]:
     (``MountPoint.Spec.Source``); a volume whose name is 64 lowercase hex —
     what the engine generates for anonymous volumes — is taken as anonymous.
     """
-    out = []
-    for mount in container.extra.get("Mounts") or ():
+    out: list[tuple[str, bool]] = []
+    mounts = container.extra.get("Mounts")
+    if not isinstance(mounts, tuple):  # none, or a hand-made container's odd value
+        return out
+    for mount in mounts:
         if not isinstance(mount, Mapping) or mount.get("Type") != "volume":
             continue
         name = mount.get("Name")
