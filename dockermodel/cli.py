@@ -288,6 +288,13 @@ def _cmd_images(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
 
 def _cmd_ps(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     containers = host.list_containers(all=args.all)
+    if not args.size:
+        # without -s the CLI asks GET /containers/json without size=1, and the
+        # engine leaves both sizes out (omitempty)
+        # [M daemon/list.go · Daemon.reducePsContainer]
+        for container in containers:
+            container.pop("SizeRw", None)
+            container.pop("SizeRootFs", None)
     if args.format == "json":
         streams.json(containers)
     else:

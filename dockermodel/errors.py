@@ -12,7 +12,8 @@ Three families:
   ``message`` exactly (``str(error) == error.message``).
 * :class:`InvalidPayload` (malformed engine JSON or snapshot files, naming the
   field at fault), :class:`SnapshotError`, and :class:`EngineUnreachable` /
-  :class:`EngineRequestError` for the adapter's I/O edge.
+  :class:`EngineRequestError` for the adapter's I/O edge;
+* :class:`PlanMismatch`: a removal plan given to a host it was not made for.
 
 Every public exception derives from :class:`DockerModelError`.
 """
@@ -41,6 +42,7 @@ __all__ = [
     "NameNotCanonical",
     "NameTooLong",
     "NotFound",
+    "PlanMismatch",
     "ReferenceInvalidFormat",
     "RepositoryNameNotLowercase",
     "SnapshotError",
@@ -266,6 +268,10 @@ class InvalidPayload(DockerModelError, ValueError):
 
 class SnapshotError(InvalidPayload):
     """A snapshot file that cannot be read, decoded or validated."""
+
+
+class PlanMismatch(DockerModelError, ValueError):
+    """``Host.apply(plan)`` with a plan made for another host, or applied already."""
 
 
 class EngineUnreachable(DockerModelError):

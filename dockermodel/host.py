@@ -35,7 +35,7 @@ from .errors import (
 from .model import BuildCacheRecord, Container, Image, Layer, Volume
 
 if TYPE_CHECKING:
-    from .removal import Plan
+    from .removal import CleanupPlan, Plan
     from .usage import DiskUsage
 
 __all__ = ["Host"]
@@ -470,10 +470,48 @@ class Host:
         return plan_container_prune(self, filters=filters, now=now)
 
     def apply(self, plan: Plan) -> Host:
-        """The host after the engine carried ``plan`` out."""
+        """The host after the engine carried ``plan`` out.
+
+        :class:`~dockermodel.errors.PlanMismatch` if ``plan`` was made for
+        another host, or was applied already (see :func:`dockermodel.removal.apply_plan`).
+        """
         from .removal import apply_plan
 
         return apply_plan(self, plan)
+
+    def plan_cleanup(self, *, containers: bool = True, all: bool = True) -> CleanupPlan:
+        """Force-free ``docker rm`` / ``docker rmi`` steps that free every byte they can.
+
+        See :func:`dockermodel.removal.plan_cleanup`.
+        """
+        from .removal import plan_cleanup
+
+        return plan_cleanup(self, containers=containers, all=all)
+
+    def bytes_freed_by_image(self) -> dict[str, int]:
+        """For every image id, the bytes ``docker rmi -f <id>`` would free (0 when refused).
+
+        See :func:`dockermodel.removal.bytes_freed_by_image`.
+        """
+        from .removal import bytes_freed_by_image
+
+        return bytes_freed_by_image(self)
+
+    def removal_ranking(self) -> list[tuple[Image, int]]:
+        """Images by the bytes their removal frees, most first (:meth:`bytes_freed_by_image`)."""
+        from .removal import removal_ranking
+
+        return removal_ranking(self)
+
+    def __repr__(self) -> str:
+        """A summary: the counts, and the engine when known (the contents can be millions)."""
+        engine = ""
+        if self.version is not None and isinstance(self.version.get("Version"), str):
+            engine = f", engine {self.version['Version']}"
+        return (
+            f"<Host: {len(self.images)} images, {len(self.layers)} layers, "
+            f"{len(self.containers)} containers, {len(self.volumes)} volumes{engine}>"
+        )
 
 
 def _is_digest_only(ref: object) -> bool:

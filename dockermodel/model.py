@@ -134,6 +134,14 @@ class Image:
         """The chain id of the top layer, ``""`` for an image without layers."""
         return self.layers[-1] if self.layers else ""
 
+    def __repr__(self) -> str:
+        """A summary: id, references, layer count and size."""
+        refs = [r.familiar for r in self.references]
+        return (
+            f"Image({self.short_id!r}, references={refs!r}, "
+            f"layers={len(self.layers)}, size={self.size})"
+        )
+
 
 @attrs.frozen
 class Container:
@@ -164,6 +172,13 @@ class Container:
     @property
     def short_id(self) -> str:
         return self.id[:12]
+
+    def __repr__(self) -> str:
+        """A summary (the unmodelled fields alone can be thousands of characters)."""
+        return (
+            f"Container({self.short_id!r}, names={list(self.names)!r}, image={self.image!r}, "
+            f"state={self.state!r}, status={self.status!r})"
+        )
 
     @property
     def name(self) -> str:

@@ -47,6 +47,7 @@ from .errors import (
     EngineError,
     InvalidArgument,
     NotFound,
+    PlanMismatch,
 )
 from .model import Container, Image, Layer, Volume
 
@@ -132,6 +133,19 @@ class Plan:
     removed_volumes: tuple[str, ...] = ()
     space_reclaimed: int = 0
     bytes_freed: int = 0
+    #: The host the plan was made for (``None``: a cleanup step, or made by hand);
+    #: :meth:`Host.apply` refuses the plan on any other host.
+    host: Host | None = attrs.field(default=None, eq=False, repr=False)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(
+            f"{name}={len(getattr(self, name))}"
+            for name in ("records", "deleted_images", "deleted_containers", "deleted_layers")
+        )
+        return (
+            f"Plan(kind={self.kind!r}, target={self.target!r}, {counts}, "
+            f"space_reclaimed={self.space_reclaimed}, bytes_freed={self.bytes_freed})"
+        )
 
     def to_api(self) -> Any:
         """The engine's answer: the response body (``None`` for ``rm``'s 204).
@@ -178,20 +192,26 @@ class CleanupPlan:
     """
 
     steps: tuple[CleanupStep, ...]
+    #: The host the steps were planned for (see :meth:`as_plan`).
+    host: Host | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def bytes_freed(self) -> int:
         return sum(step.bytes_freed for step in self.steps)
+
+    def __repr__(self) -> str:
+        return f"CleanupPlan(steps={len(self.steps)}, bytes_freed={self.bytes_freed})"
 
     def commands(self) -> list[str]:
         """The steps as shell lines (``docker rm <id>``, ``docker rmi app:1``, …)."""
         return [" ".join(step.command) for step in self.steps]
 
     def as_plan(self) -> Plan:
-        """All steps merged into one plan, for :meth:`Host.apply`."""
+        """All steps merged into one plan, for :meth:`Host.apply` on the host planned for."""
         plans = [step.plan for step in self.steps]
         return Plan(
             kind="cleanup",
+            host=self.host,
             records=tuple(r for p in plans for r in p.records),
             deleted_images=tuple(i for p in plans for i in p.deleted_images),
             untagged=tuple(u for p in plans for u in p.untagged),
@@ -366,6 +386,7 @@ class _State:
         m = since if since is not None else (0,) * 9
         return Plan(
             kind=kind,
+            host=self.host,
             target=target,
             records=tuple(self.records[m[0] :]),
             deleted_images=tuple(self.deleted_images[m[1] :]),
@@ -890,6 +911,7 @@ def apply_plan(host: Host, plan: Plan) -> Host:
     deleted keep ``image_id`` and ``layers`` (their layers stay on disk,
     §5.7), so ``Host.container_image_field`` reports ``sha256:<id>``.
     """
+    _check_plan_is_for(host, plan)
     deleted = set(plan.deleted_images)
     removed_refs: dict[str, set[str]] = {}
     for image_id, ref in plan.untagged:
@@ -931,6 +953,45 @@ def apply_plan(host: Host, plan: Plan) -> Host:
     )
 
 
+def _check_plan_is_for(host: Host, plan: Plan) -> None:
+    """:class:`PlanMismatch` unless ``plan`` can be carried out on ``host``.
+
+    A planner's plan names its host: any other host (one that is not equal to
+    it, such as the host the plan already produced) is refused. A plan without
+    a host (a cleanup step, or one made by hand) must at least find everything
+    it removes.
+    """
+    made_for = plan.host
+    what = f"{plan.kind} {plan.target}" if plan.target is not None else plan.kind
+    if made_for is not None:
+        if made_for is not host and made_for != host:
+            raise PlanMismatch(
+                f"the {what} plan was made for another host (or was applied already): "
+                "plan it on this host"
+            )
+        return
+    missing = (
+        [f"image {i}" for i in plan.deleted_images if i not in host.images]
+        + [
+            f"reference {r} of {i}"
+            for i, r in plan.untagged
+            if i not in host.images or all(str(x) != r for x in host.images[i].references)
+        ]
+        + [f"container {c}" for c in plan.deleted_containers if c not in host.containers]
+        + [
+            f"layer {c}"
+            for c in (*plan.deleted_layers, *plan.silent_layers)
+            if c not in host.layers
+        ]
+    )
+    if missing:
+        raise PlanMismatch(
+            f"the {what} plan removes what this host does not have ({missing[0]}"
+            + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+            + "): it was made for another host, or applied already"
+        )
+
+
 # --------------------------------------------------------------------------
 # Beyond the engine: cleanup plan and bytes freed per image
 # --------------------------------------------------------------------------
@@ -951,8 +1012,10 @@ def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> Cl
        are removed, as a dangling prune would.
 
     Every step is planned on the state the previous steps leave, so no step
-    needs ``-f`` and each step's ``bytes_freed`` is its own. Linear in the
-    size of the host.
+    needs ``-f`` and each step's ``bytes_freed`` is its own. A step's plan
+    therefore names no host: :meth:`Host.apply` takes the steps in order, or
+    :meth:`CleanupPlan.as_plan` on the host planned for. Linear in the size of
+    the host.
     """
     state = _State(host)
     steps: list[CleanupStep] = []
@@ -963,7 +1026,7 @@ def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> Cl
             mark = state.mark()
             _remove_container(state, container, container.id, force=False, volumes=False)
             state.space += max(container.size_rw, 0)
-            plan = state.plan("rm", container.id, mark)
+            plan = attrs.evolve(state.plan("rm", container.id, mark), host=None)
             steps.append(CleanupStep(("docker", "rm", container.id), plan))
     order = sorted(
         (i for i in state.images.values() if not state.children.get(i.id)),
@@ -983,18 +1046,19 @@ def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> Cl
             name = _ref.familiar_string(ref)
             mark = state.mark()
             _image_delete(state, image_id, name, force=False, prune=True)
-            steps.append(CleanupStep(("docker", "rmi", name), state.plan("rmi", name, mark)))
+            plan = attrs.evolve(state.plan("rmi", name, mark), host=None)
+            steps.append(CleanupStep(("docker", "rmi", name), plan))
         if image_id not in state.images:  # pragma: no cover - an untag never deletes here
             continue
         mark = state.mark()
         _image_delete(state, image_id, image_id, force=False, prune=True)
-        plan = state.plan("rmi", image_id, mark)
+        plan = attrs.evolve(state.plan("rmi", image_id, mark), host=None)
         steps.append(CleanupStep(("docker", "rmi", image_id), plan))
         for gone in plan.deleted_images:
             parent = host.images[gone].parent
             if parent is not None and parent in state.images and not state.children.get(parent):
                 queue.append(parent)
-    return CleanupPlan(tuple(steps))
+    return CleanupPlan(tuple(steps), host=host)
 
 
 def bytes_freed_by_image(host: Host) -> dict[str, int]:

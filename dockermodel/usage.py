@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from ._frozen import bulk
+from ._frozen import bulk, thaw
 from .model import Container, Image
 
 if TYPE_CHECKING:
@@ -119,6 +119,12 @@ class DiskUsage:
             host=host,
         )
 
+    def __repr__(self) -> str:
+        return (
+            f"DiskUsage(layers_size={self.layers_size}, images={len(self.images)} rows, "
+            f"containers={len(self.containers)}, reclaimable={self.reclaimable})"
+        )
+
     @property
     def engine_reclaimable(self) -> int:
         """The Images RECLAIMABLE figure of ``docker system df`` (CLI formula, R4.2)."""
@@ -147,7 +153,7 @@ class DiskUsage:
         )
         return {
             "LayersSize": self.layers_size,
-            "Images": [dict(s) for s in self._summaries],
+            "Images": [thaw(s) for s in self._summaries],  # new lists and dicts every call
             "Containers": host.list_containers(all=True),
             "Volumes": [v.to_api() for v in host.volumes],
             "BuildCache": build_cache,

@@ -235,8 +235,21 @@ def test_images_json_is_the_engines_listing(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_ps_json_is_the_engines_listing(capsys: pytest.CaptureFixture[str]) -> None:
+    # ps -s asks GET /containers/json?size=1: the recorded listing, sizes included
+    out, _, status = run(capsys, "--demo", "ps", "-a", "-s", "--format", "json")
+    recorded = _demo_payloads()["containers"]
+    assert (json.loads(out), status) == (recorded, 0)
+    assert [c.get("SizeRootFs") for c in recorded] == [2032261, 2112256]  # sizes to drop
+
+
+def test_ps_json_without_size_has_no_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    # without -s the engine computes no size and leaves both fields out
     out, _, status = run(capsys, "--demo", "ps", "-a", "--format", "json")
-    assert (json.loads(out), status) == (_demo_payloads()["containers"], 0)
+    unsized = [
+        {k: v for k, v in c.items() if k not in ("SizeRw", "SizeRootFs")}
+        for c in _demo_payloads()["containers"]
+    ]
+    assert (json.loads(out), status) == (unsized, 0)
 
 
 JSON_PREDICTIONS = [
