@@ -2,7 +2,7 @@
 
 ::
 
-    dockermodel [--snapshot FILE | --demo] [--now UNIX_SECONDS] COMMAND ...
+    dockermodel [--snapshot FILE | --demo] [--now UNIX_SECONDS] [--timeout SECONDS] COMMAND ...
 
     df [-v]                          docker system df [-v]
     images [-a] [--filter K=V] [REPOSITORY[:TAG]]
@@ -17,15 +17,24 @@
 Every command takes ``--format json`` for the engine's JSON documents instead
 of the table. Tables are the docker CLI v28's output for the same state, byte
 for byte; relative times ("2 hours ago") are computed against ``--now``
-(default: the current time), and container STATUS strings are the engine's,
-as recorded.
+(default: the current time for a live engine; for ``--snapshot`` and
+``--demo``, the moment the snapshot was recorded, its engine's
+``SystemTime``, when it has one), and container STATUS strings are the
+engine's, as recorded.
 
 Where the state comes from: ``--snapshot FILE`` (a file written by
 ``snapshot save``), ``--demo`` (the snapshot bundled with the package), or
-else the live engine (``DOCKER_HOST`` as docker-py reads it), read with GET
-requests only. When no engine is reachable, the reports (``df``, ``images``,
-``ps``) fall back to the demo snapshot and say so on stderr; the predictions
-and ``snapshot save`` stop with exit status 3 instead.
+else the live engine (``DOCKER_HOST`` as docker-py reads it, or the default
+socket ``/var/run/docker.sock``), read with GET requests only.
+
+Only when no engine is configured at all — ``DOCKER_HOST`` unset and no
+``/var/run/docker.sock`` — do the reports (``df``, ``images``, ``ps``) show
+the demo snapshot, saying so on stderr; the predictions and ``snapshot
+save`` stop with exit status 3. An engine that is configured but cannot be
+read is never replaced by the demo: exit status 3 and the reason — nobody
+listening, permission denied on the socket (with how to get access),
+no answer to one request within ``--timeout`` seconds (default 60, as
+docker-py), or an engine that stopped answering in the middle of the read.
 
 Exit status (:data:`EXIT_CODES`):
 
@@ -35,8 +44,10 @@ Exit status (:data:`EXIT_CODES`):
   ``Error response from daemon: …``;
 * 2 — bad usage or input: unknown option, malformed ``--filter``, invalid
   reference given to ``parse``;
-* 3 — no state to work on: no engine reachable, an engine request that
-  failed, or a snapshot file that cannot be read.
+* 3 — no state to work on: the configured engine cannot be read
+  (unreachable, permission denied, no answer in time, gone mid-read, an
+  engine request that failed), no engine configured for a prediction, or a
+  snapshot file that cannot be read.
 """
 
 from __future__ import annotations
@@ -59,6 +70,7 @@ from . import snapshot as _snapshot
 from .errors import (
     DockerModelError,
     EngineError,
+    EnginePermissionDenied,
     EngineRequestError,
     EngineUnreachable,
     InvalidPayload,
@@ -95,13 +107,14 @@ EXIT_CODES = {
     EXIT_OK: "success",
     EXIT_ENGINE_ERROR: "the engine would refuse (printed as 'Error response from daemon: …')",
     EXIT_USAGE: "bad usage or input (unknown option, malformed --filter, invalid reference)",
-    EXIT_SOURCE: "no engine reachable, an engine request failed, or a bad snapshot file",
+    EXIT_SOURCE: "the engine cannot be read (unreachable, permission denied, no answer in "
+    "time, gone mid-read) or none is configured for a prediction, or a bad snapshot file",
 }
 
 #: The bundled demo snapshot, inside the package.
 DEMO_RESOURCE = "data/demo.json"
 
-#: Commands that fall back to the demo snapshot when no engine is reachable.
+#: Commands that show the demo snapshot when no engine is configured at all.
 _REPORTS = frozenset({"df", "images", "ps"})
 
 _PROG = "dockermodel"
@@ -170,6 +183,24 @@ def host_from_command_line(description: str, argv: list[str] | None = None) -> H
     return from_docker()
 
 
+def _recorded_at(host: Host) -> float | None:
+    """When a snapshot was recorded: its engine's ``SystemTime`` (``GET /info``), if kept.
+
+    The clock of a snapshot's relative times, so that "Created 5 seconds ago"
+    and the recorded status "Up 5 seconds" describe the same moment.
+    """
+    from .model import parse_timestamp_ns
+
+    info = host.payloads.get("info") if host.payloads is not None else None
+    stamp = info.get("SystemTime") if isinstance(info, dict) else None
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return parse_timestamp_ns(stamp, "info.SystemTime") / 1e9
+    except InvalidPayload:
+        return None
+
+
 def _demo() -> Host:
     try:
         return load_demo()
@@ -177,7 +208,7 @@ def _demo() -> Host:
         raise _Exit(EXIT_SOURCE, f"the {error}; reinstall dockermodel") from None
 
 
-def _read_engine(command: str) -> Host:
+def _read_engine(command: str, timeout: float | None = None) -> Host:
     """The live engine's state, read with GET requests only.
 
     The adapter shows a progress line on stderr when stderr is a terminal and
@@ -194,6 +225,7 @@ def _read_engine(command: str) -> Host:
         history="all" if complete else "needed",
         cache=not complete,
         system_df=command in ("df", "snapshot"),
+        timeout=timeout,
     )
     return Host.from_api(payloads)
 
@@ -211,32 +243,93 @@ def _bad_snapshot(path: str, error: InvalidPayload) -> str:
     return f"bad snapshot file {path}: {detail}"
 
 
+_OFFLINE = (
+    "work offline with --snapshot FILE (written by 'dockermodel snapshot save') or --demo."
+)
+
+
 def _unreachable_message(error: EngineUnreachable) -> str:
     return (
         f"{error}\n"
-        "  Start the engine or point DOCKER_HOST at it, or work offline with "
-        "--snapshot FILE (written by 'dockermodel snapshot save') or --demo."
+        "  Is the docker daemon running? Start the engine or point DOCKER_HOST at it, or "
+        + _OFFLINE
+    )
+
+
+def _permission_message(error: EnginePermissionDenied) -> str:
+    """docker's message, and docker's advice: join the group that owns the socket."""
+    group = "docker"
+    mode = ""
+    if error.address.startswith("unix://"):
+        try:
+            info = os.stat(error.address[len("unix://") :])
+        except OSError:
+            pass
+        else:
+            import grp
+            import stat
+
+            try:
+                group = grp.getgrgid(info.st_gid).gr_name
+            except KeyError:
+                group = str(info.st_gid)
+            mode = f" ({stat.filemode(info.st_mode)})"
+    return (
+        f"{error}\n"
+        f"  The socket belongs to the group '{group}'{mode}: add your user to it "
+        f"('sudo usermod -aG {group} $USER', then log in again), as Docker's post-installation "
+        "steps for Linux say, or run as a user who may use the engine; or " + _OFFLINE
+    )
+
+
+def _not_configured_message() -> str:
+    from .engine import _DEFAULT_SOCKET
+
+    return (
+        f"no Docker engine configured (DOCKER_HOST is not set and {_DEFAULT_SOCKET} "
+        "does not exist)"
     )
 
 
 def _source(args: argparse.Namespace, streams: _Streams) -> Host:
-    """The host the command works on: ``--snapshot``, ``--demo`` or the live engine."""
+    """The host the command works on: ``--snapshot``, ``--demo`` or the live engine.
+
+    The demo stands in only when no engine is configured at all, and only
+    for the reports; a configured engine that fails is exit status 3.
+    """
+    from .engine import configured_address
+
+    args.recorded = True  # a snapshot: its clock is the moment it was recorded
     if args.snapshot is not None:
         return _load_snapshot(args.snapshot)
     if args.demo:
         return _demo()
-    try:
-        return _read_engine(args.command)
-    except EngineUnreachable as error:
+    if configured_address() is None:
         if args.command not in _REPORTS:
-            raise _Exit(EXIT_SOURCE, _unreachable_message(error)) from None
+            raise _Exit(
+                EXIT_SOURCE,
+                f"{_not_configured_message()}\n  Start the engine or point DOCKER_HOST at it, "
+                "or " + _OFFLINE,
+            )
         streams.note(
-            f"no Docker engine reachable at {error.address} ({error.reason}); "
-            "showing the bundled demo snapshot instead (as with --demo)"
+            f"{_not_configured_message()}: showing the bundled demo snapshot (as with --demo)"
         )
         return _demo()
+    args.recorded = False
+    try:
+        return _read_engine(args.command, args.timeout)
+    except EnginePermissionDenied as error:
+        raise _Exit(EXIT_SOURCE, _permission_message(error)) from None
+    except EngineUnreachable as error:
+        raise _Exit(EXIT_SOURCE, _unreachable_message(error)) from None
     except EngineRequestError as error:
-        raise _Exit(EXIT_SOURCE, str(error)) from None
+        hint = ""
+        if error.status is None and error.message.startswith("no answer in time"):
+            hint = (
+                "\n  The engine accepted the connection but did not answer; "
+                "--timeout SECONDS sets the wait."
+            )
+        raise _Exit(EXIT_SOURCE, f"{error}{hint}") from None
     except InvalidPayload as error:
         raise _Exit(EXIT_SOURCE, f"unexpected answer from the engine: {error}") from None
 
@@ -438,6 +531,16 @@ def _unix_seconds(text: str) -> float:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
+
+
 def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
@@ -479,6 +582,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_unix_seconds,
         metavar="UNIX_SECONDS",
         help="the clock for relative times such as '2 hours ago' (default: now)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long to wait for the engine to answer one request "
+        "(default: 60, docker-py's); then exit status 3",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
@@ -551,11 +661,13 @@ def _quiet_broken_pipe(streams: _Streams) -> Iterator[None]:
 
 def _run(args: argparse.Namespace, streams: _Streams) -> int:
     """Run the parsed command; library errors become exit statuses."""
-    if args.now is None:
-        args.now = time.time()
     if args.command == "parse":
         return _cmd_parse(args, streams)
     host = _source(args, streams)
+    if args.now is None:
+        args.now = _recorded_at(host) if args.recorded else None
+        if args.now is None:
+            args.now = time.time()
     try:
         return _HOST_COMMANDS[args.command](args, host, streams)
     except EngineError as error:

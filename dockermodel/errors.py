@@ -29,6 +29,7 @@ __all__ = [
     "DigestUnsupported",
     "DockerModelError",
     "EngineError",
+    "EnginePermissionDenied",
     "EngineRequestError",
     "EngineUnreachable",
     "InvalidArgument",
@@ -275,15 +276,37 @@ class PlanMismatch(DockerModelError, ValueError):
 
 
 class EngineUnreachable(DockerModelError):
-    """No engine answered at ``address``."""
+    """No engine answered at ``address``.
 
-    def __init__(self, address: str, reason: str) -> None:
+    ``request`` is the request that found nobody there (``GET /info``), when
+    known.
+    """
+
+    def __init__(self, address: str, reason: str, request: str | None = None) -> None:
         self.address = address
         self.reason = reason
-        super().__init__(f"cannot reach the Docker engine at {address}: {reason}")
+        self.request = request
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        return f"cannot reach the Docker engine at {self.address}: {self.reason}"
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.address, self.reason))
+        return (type(self), (self.address, self.reason, self.request))
+
+
+class EnginePermissionDenied(EngineUnreachable):
+    """The engine's socket refused this user: the docker client's own message.
+
+    ``Got permission denied while trying to connect to the Docker daemon
+    socket at ADDRESS: REASON`` [M client/request.go · Client.doRequest].
+    """
+
+    def _text(self) -> str:
+        return (
+            "Got permission denied while trying to connect to the Docker daemon socket at "
+            f"{self.address}: {self.reason}"
+        )
 
 
 class EngineRequestError(DockerModelError):
