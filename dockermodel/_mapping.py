@@ -43,7 +43,7 @@ import attrs
 
 from . import _fields as f
 from . import reference as _ref
-from ._frozen import FrozenDict, bulk, freeze
+from ._frozen import FrozenDict, bulk, freeze, thaw
 from .digest import chain_id, short_id
 from .errors import InvalidPayload, InvalidReference
 from .model import (
@@ -576,7 +576,7 @@ def payloads_from_host(host: Host) -> dict[str, Any]:
             else None,
         }
     if host.version is not None:
-        doc["version"] = dict(host.version)
+        doc["version"] = thaw(host.version)  # plain, nested values included
     return doc
 
 

@@ -220,6 +220,18 @@ class Container:
         if mounts is not None:  # read by rm -v and apply: an array of objects
             for i, mount in enumerate(f.arr(mounts, f"{path}.Mounts")):
                 f.obj(mount, f"{path}.Mounts[{i}]")
+        ports = o.get("Ports")
+        if ports is not None:  # read by ps's PORTS column: []types.Port
+            for i, port in enumerate(f.arr(ports, f"{path}.Ports")):
+                p = f.obj(port, f"{path}.Ports[{i}]")
+                for key in ("PrivatePort", "PublicPort"):
+                    number = f.integer(p, key, f"{path}.Ports[{i}]", 0)
+                    if not 0 <= number <= 65535:
+                        raise InvalidPayload(
+                            f"{path}.Ports[{i}].{key}", f"expected a port number, got {number}"
+                        )
+                for key in ("Type", "IP"):
+                    f.string(p, key, f"{path}.Ports[{i}]", "")
         return cls(
             id=cid,
             names=f.strings(o, "Names", path),

@@ -17,6 +17,7 @@ import gc
 import gzip
 import json
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -492,8 +493,8 @@ def test_bulk_leaves_a_disabled_collector_disabled_across_threads() -> None:
 def test_bulk_from_many_threads_leaves_the_collector_on() -> None:
     host = Host.load(DEMO_FILE)
     assert gc.isenabled()
-    switch = os.sys.getswitchinterval()  # type: ignore[attr-defined]
-    os.sys.setswitchinterval(1e-6)  # type: ignore[attr-defined]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
     try:
         threads = [
             threading.Thread(target=lambda: [host.disk_usage() for _ in range(300)])
@@ -504,7 +505,7 @@ def test_bulk_from_many_threads_leaves_the_collector_on() -> None:
         for thread in threads:
             thread.join()
     finally:
-        os.sys.setswitchinterval(switch)  # type: ignore[attr-defined]
+        sys.setswitchinterval(switch)
     assert gc.isenabled()
 
 
