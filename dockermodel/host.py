@@ -37,6 +37,7 @@ from .model import BuildCacheRecord, Container, Image, Layer, Volume
 if TYPE_CHECKING:
     from .removal import Plan
     from .usage import DiskUsage
+    from .why import Why
 
 __all__ = ["Host"]
 
@@ -467,6 +468,12 @@ class Host:
         from .removal import apply_plan
 
         return apply_plan(self, plan)
+
+    def why(self, name_or_id: str) -> Why:
+        """Every holder of the image and what each way of removing it would do (:mod:`.why`)."""
+        from .why import why
+
+        return why(self, name_or_id)
 
 
 def _is_digest_only(ref: object) -> bool:
