@@ -36,7 +36,7 @@ import attrs
 from . import reference as _ref
 from .errors import Conflict, EngineError
 from .model import STATES, Container, Image
-from .removal import CleanupPlan, Plan, plan_commands, plan_image_cleanup
+from .removal import CleanupPlan, Plan, _is_single_reference, plan_commands, plan_image_cleanup
 
 if TYPE_CHECKING:
     from .host import Host
@@ -160,6 +160,9 @@ class Why:
     digests: tuple[str, ...]
     #: familiar repository names of all references, sorted, each once
     repositories: tuple[str, ...]
+    #: the engine's ``isSingleReference``: one tag, or one tag and digests of its
+    #: repository only — else ``rmi`` by id needs ``-f``
+    single_reference: bool
     #: containers of the image by state (the engine's state names), newest first
     containers: Mapping[str, tuple[Container, ...]]
     children: tuple[str, ...]
@@ -235,10 +238,11 @@ class Why:
             out.append(
                 f"{c.state} container {c.short_id} ({c.name}) uses it: rmi refuses without -f"
             )
-        if len(self.repositories) > 1:
+        if not self.single_reference and (self.tags or self.digests):
             out.append(
-                f"referenced in {len(self.repositories)} repositories "
-                f"({', '.join(self.repositories)}): rmi by id refuses without -f"
+                f"{len(self.tags) + len(self.digests)} references that do not name one "
+                "repository alone: rmi by id refuses without -f (\"referenced in multiple "
+                "repositories\")"
             )
         if self.tags:
             out.append(
@@ -299,6 +303,7 @@ class Why:
             "tags": list(self.tags),
             "digests": list(self.digests),
             "repositories": list(self.repositories),
+            "single_reference": self.single_reference,
             "containers": {
                 state: [{"id": c.id, "name": c.name} for c in cs]
                 for state, cs in self.containers.items()
@@ -337,11 +342,14 @@ def build_cache_holds(host: Host) -> bool | None:
     return False
 
 
-def why(host: Host, name: str) -> Why:
+def why(host: Host, name: str, *, detail: bool = True) -> Why:
     """Every holder of the image ``name`` finds (as ``docker rmi`` finds it) and the outcomes.
 
     Raises what the lookup raises (:class:`~dockermodel.NotFound`,
     :class:`~dockermodel.InvalidArgument`). Linear in the size of the host.
+    With ``detail=False`` the layers and outcomes are left out (both empty):
+    then only the holders are read, in time proportional to their number,
+    for reports that ask about many images.
     """
     image = host.find_image(name)
     refs = image.references
@@ -358,14 +366,15 @@ def why(host: Host, name: str) -> Why:
         tags=tags,
         digests=digests,
         repositories=repositories,
+        single_reference=not refs or _is_single_reference(refs),
         containers=containers,
         children=host.children(image.id),
         parent=image.parent if image.parent in host.images else None,
         dangling=host.is_dangling(image),
         intermediate=host.is_intermediate(image),
-        layers=_layer_holders(host, image),
+        layers=_layer_holders(host, image) if detail else (),
         build_cache_holds=build_cache_holds(host),
-        outcomes=_outcomes(host, image, name),
+        outcomes=_outcomes(host, image, name) if detail else (),
     )
 
 
