@@ -59,7 +59,7 @@ COLORS = {
     "stopped": ("#d08a1e", "held only by stopped or created containers"),
     "tagged": ("#3a6fc4", "no container; kept by a tag (image prune -a frees it)"),
     "unreferenced": ("#c0392b", "no container, no tag: image prune frees it"),
-    "shared": ("#7a5aa8", "layers shared by several images (colour of the strongest holder)"),
+    "shared": ("#7a5aa8", "layers several images share, no container holds"),
     "orphan": ("#59636e", "held only by containers of deleted images"),
 }
 
@@ -221,7 +221,7 @@ def _boxes(host: Host) -> list[_Box]:
 
 
 def _treemap_svg(host: Host) -> str:
-    left, top, width, height = TREEMAP_BOX
+    _, _, width, height = TREEMAP_BOX
     boxes = _boxes(host)
     cells = layout(
         boxes,
@@ -248,7 +248,7 @@ def _treemap_svg(host: Host) -> str:
             )
     if not cells:
         parts.append(
-            f'<text x="12" y="24" style="fill:#5b6670">no image layers on disk</text>'
+            '<text x="12" y="24" style="fill:#5b6670">no image layers on disk</text>'
         )
     parts.append("</svg>")
     return "".join(parts)
@@ -259,7 +259,9 @@ def _treemap_svg(host: Host) -> str:
 # --------------------------------------------------------------------------
 
 
-def _table(header: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()) -> str:
+def _table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], numeric: Sequence[int] = ()
+) -> str:
     cls = [' class="n"' if k in numeric else "" for k in range(len(header))]
     head = "".join(f"<th{cls[k]}>{html.escape(h)}</th>" for k, h in enumerate(header))
     body = "".join(
@@ -273,12 +275,13 @@ def _figures(host: Host) -> str:
     usage = host.disk_usage()
     percent = usage.engine_reclaimable_percent
     engine = _human(usage.engine_reclaimable) + (f" ({percent}%)" if percent is not None else "")
+    rw = sum(max(c.size_rw, 0) for c in host.containers.values())
     rows = [
-        ("image layers on disk (each once)", _human(sum(l.size for l in host.layers.values()))),
+        ("image layers on disk (each once)", _human(sum(x.size for x in host.layers.values()))),
         ("LayersSize (docker system df: Images SIZE)", _human(usage.layers_size)),
         ("reclaimable — docker system df", engine),
         ("reclaimable — exact (remove every image no container uses)", _human(usage.reclaimable)),
-        ("containers' writable layers", _human(sum(max(c.size_rw, 0) for c in host.containers.values()))),
+        ("containers' writable layers", _human(rw)),
         ("volumes", _human(sum(max(v.size, 0) for v in host.volumes))),
         ("build cache", _human(sum(r.size for r in host.build_cache or ()))),
     ]
@@ -364,7 +367,8 @@ def _legend() -> str:
 def render_report(host: Host, *, now: float | None = None, title: str | None = None) -> str:
     """The report page for ``host``, as one HTML string (see the module)."""
     left, top, width, height = TREEMAP_BOX
-    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now if now is not None else time.time()))
+    clock = now if now is not None else time.time()
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
     version = host.version or {}
     engine = f"Engine {version.get('Version')}" if version.get("Version") else "engine"
     subtitle = (

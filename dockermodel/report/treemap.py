@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 
 import attrs
 
-__all__ = ["Rect", "Cell", "layout", "squarify"]
+__all__ = ["Cell", "Rect", "layout", "squarify"]
 
 T = TypeVar("T")
 
