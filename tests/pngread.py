@@ -29,7 +29,8 @@ class Image:
         return row[i], row[i + 1], row[i + 2]
 
     def region(self, left: int, top: int, width: int, height: int) -> list[tuple[int, int, int]]:
-        return [self.pixel(x, y) for y in range(top, top + height) for x in range(left, left + width)]
+        xs = range(left, left + width)
+        return [self.pixel(x, y) for y in range(top, top + height) for x in xs]
 
 
 def _paeth(a: int, b: int, c: int) -> int:

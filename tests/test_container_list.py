@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -112,7 +113,8 @@ ERRORS = [
     ({"health": ["ok"]}, InvalidArgument, 400, "Unrecognised filter value for health: ok"),
     ({"exited": ["x"]}, EngineError, 500, 'strconv.Atoi: parsing "x": invalid syntax'),
     ({"before": ["nosuch"]}, EngineError, 500, "no such container nosuch"),
-    ({"publish": ["80:80"]}, EngineError, 500, "filter for 'publish' should not contain ':': 80:80"),
+    ({"publish": ["80:80"]}, EngineError, 500,
+     "filter for 'publish' should not contain ':': 80:80"),
     ({"expose": ["90-80"]}, EngineError, 500,
      "error while looking up for expose 90-80: Invalid range specified for the Port: 90-80"),
     ({"expose": ["http"]}, EngineError, 500,

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -35,8 +36,9 @@ ANON_LABEL = {"com.docker.volume.anonymous": ""}
 
 def _volume(name: str, size: int, refs: int, labels: dict[str, str] | None = None,
             driver: str = "local") -> dict[str, Any]:
-    return {"Name": name, "Driver": driver, "Mountpoint": f"/var/lib/docker/volumes/{name}/_data",
-            "Labels": labels, "Scope": "local", "Options": None, "CreatedAt": "2023-01-01T00:00:00Z",
+    return {"Name": name, "Driver": driver,
+            "Mountpoint": f"/var/lib/docker/volumes/{name}/_data", "Labels": labels,
+            "Scope": "local", "Options": None, "CreatedAt": "2023-01-01T00:00:00Z",
             "UsageData": {"Size": size, "RefCount": refs}}
 
 
