@@ -166,6 +166,9 @@ class Why:
     #: containers of the image by state (the engine's state names), newest first
     containers: Mapping[str, tuple[Container, ...]]
     children: tuple[str, ...]
+    #: every image built on it, at any depth (ids, breadth first), and their containers
+    descendants: tuple[str, ...]
+    descendant_containers: tuple[Container, ...]
     parent: str | None
     dangling: bool
     intermediate: bool
@@ -211,12 +214,14 @@ class Why:
         raise KeyError(label)
 
     def holders(self) -> dict[str, tuple[str, ...]]:
-        """Every holder by kind: ``containers`` (full ids), ``children``, ``references``."""
+        """Every holder by kind: ``containers`` (full ids), ``children``, ``references``,
+        and ``descendant_containers`` (containers of the images built on it)."""
         ids = tuple(c.id for s in STATES for c in self.containers.get(s, ()))
         return {
             "containers": ids,
             "children": self.children,
             "references": self.tags + self.digests,
+            "descendant_containers": tuple(c.id for c in self.descendant_containers),
         }
 
     def reasons(self) -> list[str]:
@@ -237,6 +242,13 @@ class Why:
         for c in self.stopped:
             out.append(
                 f"{c.state} container {c.short_id} ({c.name}) uses it: rmi refuses without -f"
+            )
+        below = self.descendant_containers
+        if below:
+            running = sum(1 for c in below if c.running)
+            out.append(
+                f"{len(below)} container(s) of images built on it ({running} running): "
+                "they keep those images, and those images keep it"
             )
         if not self.single_reference and (self.tags or self.digests):
             out.append(
@@ -309,6 +321,10 @@ class Why:
                 for state, cs in self.containers.items()
             },
             "children": list(self.children),
+            "descendants": list(self.descendants),
+            "descendant_containers": [
+                {"id": c.id, "name": c.name, "state": c.state} for c in self.descendant_containers
+            ],
             "parent": self.parent,
             "dangling": self.dangling,
             "intermediate": self.intermediate,
@@ -360,6 +376,11 @@ def why(host: Host, name: str, *, detail: bool = True) -> Why:
     for container in host.users(image.id):
         by_state.setdefault(container.state, []).append(container)
     containers = {s: tuple(by_state[s]) for s in STATES if s in by_state}
+    descendants: list[str] = []
+    frontier = list(host.children(image.id))
+    while frontier:
+        descendants.extend(frontier)
+        frontier = [kid for d in frontier for kid in host.children(d)]
     return Why(
         image=image,
         name=name,
@@ -369,6 +390,8 @@ def why(host: Host, name: str, *, detail: bool = True) -> Why:
         single_reference=not refs or _is_single_reference(refs),
         containers=containers,
         children=host.children(image.id),
+        descendants=descendants,
+        descendant_containers=tuple(c for d in descendants for c in host.users(d)),
         parent=image.parent if image.parent in host.images else None,
         dangling=host.is_dangling(image),
         intermediate=host.is_intermediate(image),
