@@ -172,16 +172,18 @@ def listed_containers(
 ) -> list[Container]:
     """The containers ``GET /containers/json?all=&filters=`` lists, newest first.
 
-    Errors are the engine's: an unknown key ``Invalid filter 'KEY'`` (400),
+    Errors are the engine's (Engine 20.10's wording here; the host's profile
+    words the invalid-filter ones): an unknown key ``Invalid filter 'KEY'`` (400),
     ``Invalid filter 'status=X'`` (400), ``Invalid filter 'is-task=[X]'``
     (400), ``Unrecognised filter value for health: X`` (400), a bad ``exited``
     value ``strconv.Atoi: parsing "X": invalid syntax`` (500), a ``before`` /
     ``since`` container that does not exist ``no such container X`` (500).
     """
     args = normalize_filters(filters)
+    invalid = host.profile.invalid_filter
     for key in args:
         if key not in ACCEPTED_FILTERS:
-            raise InvalidArgument(f"Invalid filter '{key}'")
+            raise invalid(key)
     exited: list[int] = []
     for value in args.get("exited", ()):
         if not re.fullmatch(r"[+-]?\d+", value):
@@ -189,7 +191,7 @@ def listed_containers(
         exited.append(int(value))
     for value in args.get("status", ()):
         if value not in STATES:
-            raise InvalidArgument(f"Invalid filter 'status={value}'")
+            raise invalid(f"status={value}")
         all = True
     task: bool | None = None
     if "is-task" in args:
@@ -199,7 +201,7 @@ def listed_containers(
         elif "false" in values:
             task = False
         else:
-            raise InvalidArgument(f"Invalid filter 'is-task={_go_list(values)}'")
+            raise invalid(f"is-task={_go_list(values)}")
     for value in args.get("health", ()):
         if value not in _HEALTH:
             raise InvalidArgument(f"Unrecognised filter value for health: {value}")

@@ -1,7 +1,7 @@
 """What ``docker rmi`` / ``rm`` / ``image prune`` / ``container prune`` would do, as plans.
 
 Every planner runs the engine's own algorithm on a private working copy of a
-:class:`~dockermodel.Host` (references per image, children, container users,
+:class:`~dockermodel.Graph` (references per image, children, container users,
 a reference count per layer) and returns a :class:`Plan`: the records the
 engine would answer plus what changed. Nothing is touched; :func:`apply_plan`
 (``Host.apply``) gives the host after the engine carried the plan out.
@@ -35,7 +35,7 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -49,10 +49,8 @@ from .errors import (
     InvalidReference,
     NotFound,
 )
+from .graph import Graph
 from .model import Container, Image, Layer, Volume
-
-if TYPE_CHECKING:
-    from .host import Host
 
 __all__ = [
     "VOLUME_PRUNE_1_41",
@@ -274,7 +272,7 @@ class _Index:
     builds it once.
     """
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Graph) -> None:
         self.layers: Mapping[str, Layer] = host.layers
         self.images: dict[str, Image] = {}
         self.refs: dict[str, list[Any]] = {}
@@ -329,16 +327,16 @@ class _Index:
         self.newest_first = sorted(images, key=lambda i: (-images[i].created_ns, i))
 
 
-_LAST_INDEX: list[tuple[weakref.ref[Host], _Index]] = []
+_LAST_INDEX: list[tuple[weakref.ref[Graph], _Index]] = []
 
 
-def _forget(ref: weakref.ref[Host]) -> None:
+def _forget(ref: weakref.ref[Graph]) -> None:
     """Drop the cached index once its host is gone."""
     if _LAST_INDEX and _LAST_INDEX[0][0] is ref:
         _LAST_INDEX.clear()
 
 
-def _index(host: Host) -> _Index:
+def _index(host: Graph) -> _Index:
     """The index of ``host``, reusing the last one built when it is the same object."""
     if _LAST_INDEX:
         ref, index = _LAST_INDEX[0]
@@ -364,9 +362,10 @@ class _State:
     layers freed.
     """
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Graph) -> None:
         index = _index(host)
         self.host = host
+        self.profile = host.profile
         self.layers = index.layers
         self.parent_of = index.parent_of
         # copies of the shared index; lists inside are replaced, never mutated
@@ -591,6 +590,27 @@ def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool)
         image_id, force, prune, quiet = parent, False, True, True
 
 
+def _image_mount_user(state: _State, image_id: str) -> Container | None:
+    """The newest container that mounts ``image_id`` as an ``image`` mount (Engine 28+).
+
+    On the reference path Engine 28 counts a mount point of type ``image``
+    whose source is the image id as use of the image.
+    [moby v28.5.2 daemon/images/image_delete.go · ImageService.ImageDelete]
+    """
+    for container in state.containers.values():
+        mounts = container.extra.get("Mounts")
+        if not isinstance(mounts, Sequence):
+            continue
+        for mount in mounts:
+            if (
+                isinstance(mount, Mapping)
+                and mount.get("Type") == "image"
+                and mount.get("Source") == image_id
+            ):
+                return container
+    return None
+
+
 def _is_image_id_prefix(image_id: str, name: str) -> bool:
     """``isImageIDPrefix``: ``name`` starts ``sha256:<hex>`` or ``<hex>`` (R5.2)."""
     return image_id.startswith(name) or image_id.partition(":")[2].startswith(name)
@@ -606,6 +626,8 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
         # reference path
         if not force and _is_single_reference(refs):
             user = state.first_user(image_id, running=None)
+            if user is None and state.profile.image_mounts_are_use:
+                user = _image_mount_user(state, image_id)
             if user is not None:
                 raise Conflict(
                     f'conflict: unable to remove repository reference "{name}" (must force) - '
@@ -649,7 +671,7 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
     _helper(state, image_id, force, prune, quiet=False)
 
 
-def _lookup(host: Host, name: str) -> str:
+def _lookup(host: Graph, name: str) -> str:
     """``GetImage`` (R1.6) on the unmodified host; returns the image id.
 
     A blank name is the delete route's own error (R5.1.1).
@@ -659,7 +681,7 @@ def _lookup(host: Host, name: str) -> str:
     return host.find_image(name).id
 
 
-def plan_rmi(host: Host, name: str, force: bool = False, prune: bool = True) -> Plan:
+def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) -> Plan:
     """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do (§5).
 
     The request takes the *ID path* when ``name`` is a prefix of the found
@@ -709,10 +731,10 @@ def _remove_container(
             hard=True,
         )
     if container.running and not force:
-        procedure = "Unpause and then stop" if container.state == "paused" else "Stop"
+        refused = state.profile.rm_in_state(name, container.id, container.state)
         raise Conflict(
-            f"You cannot remove a {container.state} container {container.id}. "
-            f"{procedure} the container before attempting removal or force remove",
+            refused.message,
+            refused.status,
             kind="container_running",
             image_id=container.image_id,
             containers=(container.id,),
@@ -730,7 +752,7 @@ def _remove_container(
                 state.removed_volumes.append(volume)
 
 
-def plan_rm(host: Host, name: str, force: bool = False, volumes: bool = False) -> Plan:
+def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) -> Plan:
     """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do (§6.4).
 
     Lookup per R1.7 (full id, exact name, unique prefix). A running, paused or
@@ -816,12 +838,12 @@ def _until_ns(value: str, now_ns: int) -> int:
 
 
 def _prune_args(
-    filters: Mapping[str, Any] | None, accepted: Sequence[str]
+    host: Graph, filters: Mapping[str, Any] | None, accepted: Sequence[str]
 ) -> dict[str, tuple[str, ...]]:
     args = normalize_filters(filters)
     for key in args:
         if key not in accepted:
-            raise InvalidArgument(f"Invalid filter '{key}'")
+            raise host.profile.invalid_filter(key)
     return args
 
 
@@ -865,7 +887,7 @@ def _go_list(values: Iterable[str]) -> str:
 
 
 def plan_image_prune(
-    host: Host,
+    host: Graph,
     all: bool = False,
     filters: Mapping[str, Any] | None = None,
     *,
@@ -886,7 +908,7 @@ def plan_image_prune(
     duration ``until``.
     [M daemon/images/image_prune.go · ImageService.ImagesPrune]
     """
-    args = _prune_args(filters, _IMAGE_PRUNE_FILTERS)
+    args = _prune_args(host, filters, _IMAGE_PRUNE_FILTERS)
     args["dangling"] = (*args.get("dangling", ()), "false" if all else "true")
     values = args["dangling"]
     if "false" in values or "0" in values:
@@ -894,7 +916,7 @@ def plan_image_prune(
     elif "true" in values or "1" in values:
         dangling_only = True
     else:  # pragma: no cover - the CLI's value always matches one branch
-        raise InvalidArgument(f"Invalid filter 'dangling={_go_list(values)}'")
+        raise host.profile.invalid_filter(f"dangling={_go_list(values)}")
     until = _until(args, now)
     state = _State(host)
     candidates = []
@@ -940,7 +962,7 @@ def plan_image_prune(
 
 
 def plan_container_prune(
-    host: Host, filters: Mapping[str, Any] | None = None, *, now: float | None = None
+    host: Graph, filters: Mapping[str, Any] | None = None, *, now: float | None = None
 ) -> Plan:
     """What ``docker container prune [--filter …]`` (``POST /containers/prune``) would do (§7.2).
 
@@ -951,7 +973,7 @@ def plan_container_prune(
     ``label`` / ``label!``. ``SpaceReclaimed`` = Σ positive ``SizeRw``.
     [M daemon/prune.go · Daemon.ContainersPrune]
     """
-    args = _prune_args(filters, _CONTAINER_PRUNE_FILTERS)
+    args = _prune_args(host, filters, _CONTAINER_PRUNE_FILTERS)
     until = _until(args, now)
     state = _State(host)
     for _, container in host.containers.items():
@@ -971,7 +993,10 @@ def plan_container_prune(
 # --------------------------------------------------------------------------
 
 
-def apply_plan(host: Host, plan: Plan) -> Host:
+_G = TypeVar("_G", bound=Graph)
+
+
+def apply_plan(host: _G, plan: Plan) -> _G:
     """The host after the engine carried out ``plan`` (O(size of host)).
 
     Deleted images and containers go, removed references leave their
@@ -1037,7 +1062,7 @@ def apply_plan(host: Host, plan: Plan) -> Host:
 # --------------------------------------------------------------------------
 
 
-def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> CleanupPlan:
+def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> CleanupPlan:
     """An ordered list of force-free commands that frees every byte it can.
 
     1. With ``containers``: ``docker rm <id>`` for every container whose
@@ -1098,7 +1123,7 @@ def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> Cl
     return CleanupPlan(tuple(steps))
 
 
-def bytes_freed_by_image(host: Host) -> dict[str, int]:
+def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     """For every image, the bytes ``docker rmi -f sha256:<id>`` would free (0 when it fails).
 
     That request deletes the image unless it has child images or a running
@@ -1141,7 +1166,7 @@ def bytes_freed_by_image(host: Host) -> dict[str, int]:
     return out
 
 
-def removal_ranking(host: Host) -> list[tuple[Image, int]]:
+def removal_ranking(host: Graph) -> list[tuple[Image, int]]:
     """Images by the bytes their removal frees (:func:`bytes_freed_by_image`), most first."""
     freed = bytes_freed_by_image(host)
     return sorted(
@@ -1234,9 +1259,9 @@ def _still_names(state: _State, image_id: str, name: str) -> bool:
     return state.store.get(key) == image_id
 
 
-def _live_host(state: _State) -> Host:
+def _live_host(state: _State) -> Graph:
     """The working state as a host (for a lookup the original host cannot answer)."""
-    return state.host.apply(state.plan("cleanup", None))
+    return apply_plan(state.host, state.plan("cleanup", None))
 
 
 def _find_live_container(state: _State, name: str) -> Container:
@@ -1252,7 +1277,7 @@ def _find_live_container(state: _State, name: str) -> Container:
     return _live_host(state).find_container(name)
 
 
-def plan_commands(host: Host, commands: Iterable[Sequence[str]]) -> CleanupPlan:
+def plan_commands(host: Graph, commands: Iterable[Sequence[str]]) -> CleanupPlan:
     """What ``docker rm`` / ``docker rmi`` commands, run one after the other, would do.
 
     Each command is an argument list as typed, e.g. ``("docker", "rm", "-f",
@@ -1275,7 +1300,7 @@ def plan_commands(host: Host, commands: Iterable[Sequence[str]]) -> CleanupPlan:
     return CleanupPlan(tuple(steps))
 
 
-def plan_image_cleanup(host: Host, name: str) -> CleanupPlan:
+def plan_image_cleanup(host: Graph, name: str) -> CleanupPlan:
     """The force-free commands that remove one image, and what each frees.
 
     The image (found as ``docker rmi`` finds ``name``) can only go together
@@ -1370,24 +1395,13 @@ VOLUME_PRUNE_1_41 = VolumePruneRule(anonymous_only=False, all_filter=False)
 VOLUME_PRUNE_1_42 = VolumePruneRule(anonymous_only=True, all_filter=True)
 
 
-def _api_version(host: Host) -> tuple[int, int] | None:
-    text = (host.version or {}).get("ApiVersion")
-    if not isinstance(text, str):
-        return None
-    major, _, minor = text.partition(".")
-    if not (major.isdigit() and minor.isdigit()):
-        return None
-    return int(major), int(minor)
-
-
-def volume_prune_rule(host: Host) -> VolumePruneRule:
-    """The rule of the engine ``host`` was read from: by its API version (1.41 when unknown).
+def volume_prune_rule(host: Graph) -> VolumePruneRule:
+    """The rule of the API version the host was read at (:attr:`Graph.engine`).
 
     The docker CLI talks the engine's API version (it negotiates down to
-    it), so the engine's version decides which rule applies.
+    it), so that version decides which rule applies.
     """
-    version = _api_version(host)
-    return VOLUME_PRUNE_1_42 if version is not None and version >= (1, 42) else VOLUME_PRUNE_1_41
+    return VOLUME_PRUNE_1_42 if host.engine.api >= 42 else VOLUME_PRUNE_1_41
 
 
 def _mounted_volumes(containers: Iterable[Container]) -> set[str]:
@@ -1395,7 +1409,7 @@ def _mounted_volumes(containers: Iterable[Container]) -> set[str]:
 
 
 def plan_volume_prune(
-    host: Host,
+    host: Graph,
     filters: Mapping[str, Any] | None = None,
     *,
     all: bool = False,
@@ -1425,7 +1439,7 @@ def plan_volume_prune(
                 "conflicting options: cannot specify both --all and --filter all=1"
             )
         args["all"] = ("true",)
-    args = _prune_args(args, rule.accepted_filters)
+    args = _prune_args(host, args, rule.accepted_filters)
     if rule.anonymous_only:
         everything = False
         values = args.get("all", ())
@@ -1480,7 +1494,7 @@ _GO_DURATION = re.compile(r"[+-]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|
 
 
 def plan_build_cache_prune(
-    host: Host, all: bool = False, filters: Mapping[str, Any] | None = None
+    host: Graph, all: bool = False, filters: Mapping[str, Any] | None = None
 ) -> Plan:
     """What ``docker builder prune -f [-a]`` (``POST /build/prune``) would do, from ``/system/df``.
 
@@ -1495,7 +1509,7 @@ def plan_build_cache_prune(
     an estimate (:attr:`SystemPrunePlan.unknown` says so).
     [M builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo] at v20.10.24
     """
-    args = _prune_args(filters, _BUILD_CACHE_FILTERS)
+    args = _prune_args(host, filters, _BUILD_CACHE_FILTERS)
     if args.get("until") and args.get("unused-for"):
         raise InvalidArgument("conflicting filters: \"until\" and \"unused-for\"")
     key = "unused-for" if args.get("unused-for") else "until"
@@ -1598,7 +1612,7 @@ class SystemPrunePlan:
 
 
 def plan_system_prune(
-    host: Host,
+    host: Graph,
     all: bool = False,
     volumes: bool = False,
     filters: Mapping[str, Any] | None = None,
@@ -1644,7 +1658,7 @@ def plan_system_prune(
         except EngineError as error:
             return refused(name, error)
         steps.append((name, plan))
-        current = current.apply(plan)
+        current = apply_plan(current, plan)
     if host.build_cache:
         unknown.append("build cache")
     return SystemPrunePlan(tuple(steps), tuple(unknown))

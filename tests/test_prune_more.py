@@ -61,7 +61,8 @@ def volume_host(api: str = "1.41", build_cache: list[dict[str, Any]] | None = No
         "BuildCache": build_cache,
         "BuilderSize": 0,
     }
-    payloads["version"] = {"Version": "x", "ApiVersion": api}
+    payloads["version"] = {"Version": "20.10.24" if api == "1.41" else "28.5.2",
+                           "ApiVersion": api}
     return Host.from_api(payloads)
 
 
