@@ -426,7 +426,7 @@ def _prune_volumes(
 
     rule = volume_prune_rule(host)
     if args.all and not rule.all_filter:
-        version = (host.version or {}).get("ApiVersion") or "1.41"
+        version = host.engine.api_version
         streams.err.write(
             f'"--all" requires API version 1.42, but the Docker daemon API version is {version}\n'
         )

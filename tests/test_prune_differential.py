@@ -33,8 +33,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from test_cli_more_engine import _normalized
 from test_cli_engine import Run
+from test_cli_more_engine import _normalized
 from test_removal_differential import Session
 
 from dockermodel import EngineError

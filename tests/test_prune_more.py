@@ -63,6 +63,7 @@ def volume_host(api: str = "1.41", build_cache: list[dict[str, Any]] | None = No
     }
     payloads["version"] = {"Version": "20.10.24" if api == "1.41" else "28.5.2",
                            "ApiVersion": api}
+    payloads["api_version"] = api
     return Host.from_api(payloads)
 
 

@@ -81,7 +81,7 @@ def test_the_request_check_sees_a_page_request(tmp_path: Path) -> None:
 
 def test_report_of_a_host_with_nothing(tmp_path: Path) -> None:
     empty = Host.from_api({"images_all": [], "image_inspect": {}, "image_history": {},
-                           "containers": []})
+                           "containers": []}, engine="20.10.24")
     shot = _shoot(empty, tmp_path)
     image = read_png(shot.png)
     left, top, width, height = TREEMAP_BOX

@@ -369,10 +369,8 @@ def render_report(host: Host, *, now: float | None = None, title: str | None = N
     left, top, width, height = TREEMAP_BOX
     clock = now if now is not None else time.time()
     stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(clock))
-    version = host.version or {}
-    engine = f"Engine {version.get('Version')}" if version.get("Version") else "engine"
     subtitle = (
-        f"{engine} · {len(host.images)} images · {len(host.containers)} containers · "
+        f"{host.engine} · {len(host.images)} images · {len(host.containers)} containers · "
         f"{len(host.layers)} layers · {len(host.volumes)} volumes · {stamp}"
     )
     page = resources.files(__package__).joinpath("template.html").read_text(encoding="utf-8")
