@@ -30,7 +30,7 @@ def build_state(engine: enginekit.Engine) -> None:
     # every image in a second of its own: the engine's order within one second is arbitrary
     base = engine.build([], tag="base:1")
     time.sleep(1.05)
-    engine.build(["LABEL app=1", "COPY app.js /app.js"], files={"app.js": b"a" * 4000},
+    engine.build(["COPY app.js /app.js"], files={"app.js": b"a" * 4000},
                  base=base, tag="app:1")
     time.sleep(1.05)
     engine.build(["COPY old.js /old.js"], files={"old.js": b"o" * 2000}, base=base, tag="old:1")
