@@ -342,13 +342,16 @@ def _short(image_id: str) -> str:
 def build_cache_holds(host: Host) -> bool | None:
     """Whether the build cache may hold image layers, as far as the engine's answers tell.
 
-    ``False`` when ``/system/df`` listed no build cache record (Engine 20.10
-    answers ``null``), or none marked ``Shared`` (a record shares storage
-    with image layers only then); ``None`` when a record is shared, or when
-    the host was read without ``/system/df``. A host derived with
-    :meth:`Host.apply` keeps the answer of the host it came from.
-    [M builder/builder-next/builder.go · Builder.DiskUsage] at v20.10.24.
+    ``False`` when the engine's family never keeps image layers in the build
+    cache (the profile's ``buildkit_holds_layers``: Engine 20.10, the
+    containerd store), when ``/system/df`` listed no build cache record, or
+    none marked ``Shared`` (a record shares storage with image layers only
+    then); ``None`` when a record is shared, or when the host was read
+    without ``/system/df``. A host derived with :meth:`Host.apply` keeps the
+    answer of the host it came from. See docs/removal.md.
     """
+    if not host.profile.buildkit_holds_layers:
+        return False
     if any(record.shared for record in host.build_cache or ()):
         return None
     if host.build_cache is None and host.payloads is not None and (

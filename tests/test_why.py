@@ -127,9 +127,22 @@ def test_why_unknown_image_is_the_engines_error(demo: Host) -> None:
         demo.why("web").outcome("nonsense")
 
 
-def test_build_cache_holds_is_unknown_without_system_df() -> None:
+def test_build_cache_holds_follows_the_engine_and_the_records() -> None:
     w = World()
-    assert w.host().why("app:1").build_cache_holds is None  # no /system/df in the payloads
+    payloads = w.b.payloads()
+    # Engine 20.10: BuildKit never keeps image layers
+    assert Host.from_api(payloads).why("app:1").build_cache_holds is False
+    # Engine 28 (overlay2): unknown without /system/df, no when no record is shared
+    modern = Host.from_api(payloads, engine="28.5.2@1.41")
+    assert modern.why("app:1").build_cache_holds is None
+    record = {"ID": "r", "Type": "regular", "InUse": False, "Size": 9,
+              "CreatedAt": "2023-01-01T00:00:00Z"}
+    for shared, expected in ((False, False), (True, None)):
+        with_df = {**payloads, "system_df": {"LayersSize": 0, "Images": [], "Containers": [],
+                                             "Volumes": [], "BuildCache": [
+                                                 {**record, "Shared": shared}]}}
+        host = Host.from_api(with_df, engine="28.5.2@1.41")
+        assert host.why("app:1").build_cache_holds is expected
 
 
 @PROPERTY
