@@ -90,7 +90,7 @@ def test_payloads_are_the_engines_bodies(
     ]
     api = engine.api
     assert payloads["api_version"] == engine.client.api.api_version
-    assert payloads["image_store"] == "overlay2"
+    assert payloads["image_store"] == engine.spec.store
     # Images created in the same second come in no fixed order (the engine
     # sorts by Created only, and not stably): compare in Id order.
     assert _by_id(payloads["images_all"]) == _by_id(api.images(all=True))
