@@ -59,6 +59,9 @@ def build_state(engine: enginekit.Engine) -> None:
 
 @pytest.fixture(scope="module")
 def state(engine: enginekit.Engine) -> Iterator[enginekit.Engine]:
+    if str(engine.spec) != "20.10":
+        pytest.skip(f"{engine.spec}: the expected statuses and messages here are Engine 20.10's "
+                    "(API 1.41: volume prune -a refused, every unused volume pruned)")
     build_state(engine)
     yield engine
     engine.remove_all_containers()

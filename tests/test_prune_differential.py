@@ -149,6 +149,9 @@ class PruneSession(Session):
 
 
 def test_rm_and_prunes_match_the_engine(engine: Any, summary: list[str]) -> None:
+    if str(engine.spec) != "20.10":
+        pytest.skip(f"{engine.spec}: the volume sequences here assume API 1.41's prune rule "
+                    "(every unused volume)")
     tally: collections.Counter[str] = collections.Counter()
     try:
         for seed in SEEDS:

@@ -130,6 +130,9 @@ class WhySession(Session):
 
 
 def test_why_against_the_engine(engine: Any, summary: list[str]) -> None:
+    if engine.spec.store != "overlay2":
+        pytest.skip(f"{engine.spec}: the bytes that leave the disk are read from the overlay2 "
+                    "layer store's size files")
     tally: collections.Counter[str] = collections.Counter()
     carried = 0
     for seed in SEEDS:
