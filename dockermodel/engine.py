@@ -127,6 +127,7 @@ import attrs
 from . import _fields as f
 from ._cache import Entry, ImageCache, cache_disabled_by_environment, default_directory
 from .errors import EngineRequestError, EngineUnreachable, InvalidPayload
+from .profiles import detect_store
 
 if TYPE_CHECKING:
     from .host import Host
@@ -840,6 +841,9 @@ def read_payloads(
         if df_future is not None:
             payloads["system_df"] = df_future.result()
         payloads["version"] = version
+        # the API version the bodies were read at, and the store /info names
+        payloads["api_version"] = str(conn.api.api_version)
+        payloads["image_store"] = detect_store({"info": info_body})
         if info:
             payloads["info"] = info_body
         reader.save()

@@ -1,7 +1,7 @@
 """What ``docker rmi`` / ``rm`` / ``image prune`` / ``container prune`` would do, as plans.
 
 Every planner runs the engine's own algorithm on a private working copy of a
-:class:`~dockermodel.Host` (references per image, children, container users,
+:class:`~dockermodel.Graph` (references per image, children, container users,
 a reference count per layer) and returns a :class:`Plan`: the records the
 engine would answer plus what changed. Nothing is touched; :func:`apply_plan`
 (``Host.apply``) gives the host after the engine carried the plan out.
@@ -35,7 +35,7 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -48,10 +48,8 @@ from .errors import (
     InvalidArgument,
     NotFound,
 )
+from .graph import Graph
 from .model import Container, Image, Layer, Volume
-
-if TYPE_CHECKING:
-    from .host import Host
 
 __all__ = [
     "CleanupPlan",
@@ -237,7 +235,7 @@ class _Index:
     builds it once.
     """
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Graph) -> None:
         self.layers: Mapping[str, Layer] = host.layers
         self.images: dict[str, Image] = {}
         self.refs: dict[str, list[Any]] = {}
@@ -288,16 +286,16 @@ class _Index:
         self.newest_first = sorted(images, key=lambda i: (-images[i].created_ns, i))
 
 
-_LAST_INDEX: list[tuple[weakref.ref[Host], _Index]] = []
+_LAST_INDEX: list[tuple[weakref.ref[Graph], _Index]] = []
 
 
-def _forget(ref: weakref.ref[Host]) -> None:
+def _forget(ref: weakref.ref[Graph]) -> None:
     """Drop the cached index once its host is gone."""
     if _LAST_INDEX and _LAST_INDEX[0][0] is ref:
         _LAST_INDEX.clear()
 
 
-def _index(host: Host) -> _Index:
+def _index(host: Graph) -> _Index:
     """The index of ``host``, reusing the last one built when it is the same object."""
     if _LAST_INDEX:
         ref, index = _LAST_INDEX[0]
@@ -323,9 +321,10 @@ class _State:
     layers freed.
     """
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Graph) -> None:
         index = _index(host)
         self.host = host
+        self.profile = host.profile
         self.layers = index.layers
         self.parent_of = index.parent_of
         # copies of the shared index; lists inside are replaced, never mutated
@@ -511,6 +510,27 @@ def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool)
         image_id, force, prune, quiet = parent, False, True, True
 
 
+def _image_mount_user(state: _State, image_id: str) -> Container | None:
+    """The newest container that mounts ``image_id`` as an ``image`` mount (Engine 28+).
+
+    On the reference path Engine 28 counts a mount point of type ``image``
+    whose source is the image id as use of the image.
+    [moby v28.5.2 daemon/images/image_delete.go · ImageService.ImageDelete]
+    """
+    for container in state.containers.values():
+        mounts = container.extra.get("Mounts")
+        if not isinstance(mounts, Sequence):
+            continue
+        for mount in mounts:
+            if (
+                isinstance(mount, Mapping)
+                and mount.get("Type") == "image"
+                and mount.get("Source") == image_id
+            ):
+                return container
+    return None
+
+
 def _is_image_id_prefix(image_id: str, name: str) -> bool:
     """``isImageIDPrefix``: ``name`` starts ``sha256:<hex>`` or ``<hex>`` (R5.2)."""
     return image_id.startswith(name) or image_id.partition(":")[2].startswith(name)
@@ -526,6 +546,8 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
         # reference path
         if not force and _is_single_reference(refs):
             user = state.first_user(image_id, running=None)
+            if user is None and state.profile.image_mounts_are_use:
+                user = _image_mount_user(state, image_id)
             if user is not None:
                 raise Conflict(
                     f'conflict: unable to remove repository reference "{name}" (must force) - '
@@ -564,7 +586,7 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
     _helper(state, image_id, force, prune, quiet=False)
 
 
-def _lookup(host: Host, name: str) -> str:
+def _lookup(host: Graph, name: str) -> str:
     """``GetImage`` (R1.6) on the unmodified host; returns the image id.
 
     A blank name is the delete route's own error (R5.1.1).
@@ -574,7 +596,7 @@ def _lookup(host: Host, name: str) -> str:
     return host.find_image(name).id
 
 
-def plan_rmi(host: Host, name: str, force: bool = False, prune: bool = True) -> Plan:
+def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) -> Plan:
     """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do (§5).
 
     The request takes the *ID path* when ``name`` is a prefix of the found
@@ -619,11 +641,7 @@ def _remove_container(
     if container.state == "removing":
         raise Conflict(f"removal of container {name} is already in progress")
     if container.running and not force:
-        procedure = "Unpause and then stop" if container.state == "paused" else "Stop"
-        raise Conflict(
-            f"You cannot remove a {container.state} container {container.id}. "
-            f"{procedure} the container before attempting removal or force remove"
-        )
+        raise state.profile.rm_in_state(name, container.id, container.state)
     state.delete_container(container)
     if volumes:
         for volume, anonymous in _volume_names(container):
@@ -636,7 +654,7 @@ def _remove_container(
                 state.removed_volumes.append(volume)
 
 
-def plan_rm(host: Host, name: str, force: bool = False, volumes: bool = False) -> Plan:
+def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) -> Plan:
     """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do (§6.4).
 
     Lookup per R1.7 (full id, exact name, unique prefix). A running, paused or
@@ -722,12 +740,12 @@ def _until_ns(value: str, now_ns: int) -> int:
 
 
 def _prune_args(
-    filters: Mapping[str, Any] | None, accepted: Sequence[str]
+    host: Graph, filters: Mapping[str, Any] | None, accepted: Sequence[str]
 ) -> dict[str, tuple[str, ...]]:
     args = normalize_filters(filters)
     for key in args:
         if key not in accepted:
-            raise InvalidArgument(f"Invalid filter '{key}'")
+            raise host.profile.invalid_filter(key)
     return args
 
 
@@ -771,7 +789,7 @@ def _go_list(values: Iterable[str]) -> str:
 
 
 def plan_image_prune(
-    host: Host,
+    host: Graph,
     all: bool = False,
     filters: Mapping[str, Any] | None = None,
     *,
@@ -792,7 +810,7 @@ def plan_image_prune(
     duration ``until``.
     [M daemon/images/image_prune.go · ImageService.ImagesPrune]
     """
-    args = _prune_args(filters, _IMAGE_PRUNE_FILTERS)
+    args = _prune_args(host, filters, _IMAGE_PRUNE_FILTERS)
     args["dangling"] = (*args.get("dangling", ()), "false" if all else "true")
     values = args["dangling"]
     if "false" in values or "0" in values:
@@ -800,7 +818,7 @@ def plan_image_prune(
     elif "true" in values or "1" in values:
         dangling_only = True
     else:  # pragma: no cover - the CLI's value always matches one branch
-        raise InvalidArgument(f"Invalid filter 'dangling={_go_list(values)}'")
+        raise host.profile.invalid_filter(f"dangling={_go_list(values)}")
     until = _until(args, now)
     state = _State(host)
     candidates = []
@@ -846,7 +864,7 @@ def plan_image_prune(
 
 
 def plan_container_prune(
-    host: Host, filters: Mapping[str, Any] | None = None, *, now: float | None = None
+    host: Graph, filters: Mapping[str, Any] | None = None, *, now: float | None = None
 ) -> Plan:
     """What ``docker container prune [--filter …]`` (``POST /containers/prune``) would do (§7.2).
 
@@ -857,7 +875,7 @@ def plan_container_prune(
     ``label`` / ``label!``. ``SpaceReclaimed`` = Σ positive ``SizeRw``.
     [M daemon/prune.go · Daemon.ContainersPrune]
     """
-    args = _prune_args(filters, _CONTAINER_PRUNE_FILTERS)
+    args = _prune_args(host, filters, _CONTAINER_PRUNE_FILTERS)
     until = _until(args, now)
     state = _State(host)
     for _, container in host.containers.items():
@@ -877,7 +895,10 @@ def plan_container_prune(
 # --------------------------------------------------------------------------
 
 
-def apply_plan(host: Host, plan: Plan) -> Host:
+_G = TypeVar("_G", bound=Graph)
+
+
+def apply_plan(host: _G, plan: Plan) -> _G:
     """The host after the engine carried out ``plan`` (O(size of host)).
 
     Deleted images and containers go, removed references leave their
@@ -933,7 +954,7 @@ def apply_plan(host: Host, plan: Plan) -> Host:
 # --------------------------------------------------------------------------
 
 
-def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> CleanupPlan:
+def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> CleanupPlan:
     """An ordered list of force-free commands that frees every byte it can.
 
     1. With ``containers``: ``docker rm <id>`` for every container whose
@@ -994,7 +1015,7 @@ def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> Cl
     return CleanupPlan(tuple(steps))
 
 
-def bytes_freed_by_image(host: Host) -> dict[str, int]:
+def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     """For every image, the bytes ``docker rmi -f sha256:<id>`` would free (0 when it fails).
 
     That request deletes the image unless it has child images or a running
@@ -1037,7 +1058,7 @@ def bytes_freed_by_image(host: Host) -> dict[str, int]:
     return out
 
 
-def removal_ranking(host: Host) -> list[tuple[Image, int]]:
+def removal_ranking(host: Graph) -> list[tuple[Image, int]]:
     """Images by the bytes their removal frees (:func:`bytes_freed_by_image`), most first."""
     freed = bytes_freed_by_image(host)
     return sorted(

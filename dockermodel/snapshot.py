@@ -46,7 +46,7 @@ __all__ = ["FORMAT", "dump", "dumps", "load", "loads", "validate"]
 FORMAT = "dockermodel-snapshot/1"
 
 _REQUIRED = ("images_all", "image_inspect", "image_history", "containers")
-_OPTIONAL = ("system_df", "version", "info", "held_layers")
+_OPTIONAL = ("system_df", "version", "info", "held_layers", "api_version", "image_store")
 
 
 def _expect_object(value: Any, field: str) -> Mapping[str, Any]:
