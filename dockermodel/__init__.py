@@ -42,6 +42,8 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "Host": "dockermodel.host",
+    "Graph": "dockermodel.graph",
+    "Engine": "dockermodel.profiles",
     "Image": "dockermodel.model",
     "Layer": "dockermodel.model",
     "Container": "dockermodel.model",
@@ -59,9 +61,11 @@ __all__ = [
     "Container",
     "DiskUsage",
     "DockerModelError",
+    "Engine",
     "EngineError",
     "EngineRequestError",
     "EngineUnreachable",
+    "Graph",
     "Host",
     "Image",
     "InvalidArgument",

@@ -28,16 +28,21 @@ give it:
       rule can misplace a zero: it never changes an image's ``Size``.
 
 Source 1 wins where both apply; a layer neither can size makes
-:class:`~dockermodel.errors.InvalidPayload` name the missing history. Every
-image's layers must add up to its ``Size``; a payload where they don't is
-rejected, naming the image.
+:class:`~dockermodel.errors.InvalidPayload` name the missing history.
+
+Reading never fails on a number. Where the engine's figures do not follow
+the layer store's arithmetic — two images with one chain and different
+sizes, a size below the image beneath it (source 1 is then not used for that
+layer), or an image whose layers do not add up to its ``Size`` — the image
+keeps the engine's ``Size`` and the host lists the field in ``taken``
+(``images[<id>].size``): a figure taken from the engine, not computed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
@@ -46,6 +51,7 @@ from . import reference as _ref
 from ._frozen import FrozenDict, bulk, freeze, thaw
 from .digest import chain_id, short_id
 from .errors import InvalidPayload, InvalidReference
+from .graph import Graph
 from .model import (
     BuildCacheRecord,
     Container,
@@ -54,9 +60,7 @@ from .model import (
     Volume,
     parse_timestamp_ns,
 )
-
-if TYPE_CHECKING:
-    from .host import Host
+from .profiles import Engine, engine_of
 
 __all__ = ["HostParts", "history_needed", "host_parts_from_api", "payloads_from_host"]
 
@@ -73,6 +77,8 @@ class HostParts:
     volumes: tuple[Volume, ...]
     build_cache: tuple[BuildCacheRecord, ...] | None
     version: Mapping[str, Any] | None
+    engine: Engine
+    taken: frozenset[str]
 
 
 class _ChainCache:
@@ -137,14 +143,20 @@ def _references(values: Sequence[str], path: str, digest: bool) -> tuple[_ref.Re
     return tuple(sorted(refs, key=str))
 
 
-def host_parts_from_api(payloads: Mapping[str, Any]) -> HostParts:
-    """Validate the payload document and assemble images, layers and containers."""
+def host_parts_from_api(payloads: Mapping[str, Any], engine: Engine | None = None) -> HostParts:
+    """Validate the payload document and assemble images, layers and containers.
+
+    ``engine`` is the engine the bodies come from; by default
+    :func:`dockermodel.profiles.engine_of` reads it from the document.
+    """
     doc = f.obj(payloads, "payloads")
+    if engine is None:
+        engine = engine_of(doc)
     container_items = f.arr(doc.get("containers", []), "containers")
     with bulk():
         raws = _parse_images(doc)
         sizes = _layer_sizes(raws)
-        return _assemble(doc, raws, sizes, container_items)
+        return _assemble(doc, raws, sizes, container_items, engine)
 
 
 def history_needed(payloads: Mapping[str, Any]) -> list[str]:
@@ -262,10 +274,12 @@ def _assemble(
     raws: Mapping[str, _Raw],
     sizes: Mapping[str, int],
     container_items: Sequence[Any],
+    engine: Engine,
 ) -> HostParts:
     layers: dict[str, Layer] = {}
     images: dict[str, Image] = {}
     owners: dict[str, tuple[str, str]] = {}  # reference -> (image id, field)
+    taken: set[str] = set()
     for raw in raws.values():
         path = f"images_all[{raw.index}]"
         parent_chain: str | None = None
@@ -275,10 +289,8 @@ def _assemble(
             parent_chain = c
         total = sum(sizes[c] for c in raw.chain)
         if total != raw.size:
-            raise InvalidPayload(
-                f"{path}.Size",
-                f"{raw.size} is not the sum of the image's layer sizes ({total})",
-            )
+            # not the layer store's arithmetic: keep the engine's figure, say so
+            taken.add(f"images[{raw.id}].size")
         repo_tags = _references(raw.repo_tags, f"{path}.RepoTags", digest=False)
         repo_digests = _references(raw.repo_digests, f"{path}.RepoDigests", digest=True)
         # The reference store maps each reference to one image.
@@ -334,7 +346,9 @@ def _assemble(
     version = doc.get("version")
     if version is not None:
         version = freeze(f.obj(version, "version"), "version")
-    return HostParts(images, containers, layers, volumes, build_cache, version)
+    return HostParts(
+        images, containers, layers, volumes, build_cache, version, engine, frozenset(taken)
+    )
 
 
 def _held_layers(
@@ -419,18 +433,21 @@ def _difference_sizes(raws: Mapping[str, _Raw]) -> tuple[dict[str, int], dict[st
     """Sizes given by ``Size`` differences, and the images holding each layer still unknown."""
     top_size: dict[str, int] = {}
     top_owner: dict[str, _Raw] = {}
+    conflicting: set[str] = set()
     for raw in raws.values():
         if not raw.chain:
             continue
         top = raw.chain[-1]
-        if top in top_size and top_size[top] != raw.size:
-            other = top_owner[top]
-            raise InvalidPayload(
-                f"images_all[{raw.index}].Size",
-                f"{raw.size} differs from {other.size} of {other.id}, which has the same top layer",
-            )
+        if top in top_size:
+            # two images with one chain and different sizes: not the layer
+            # store's arithmetic (the containerd store); sizes come from history
+            if top_size[top] != raw.size:
+                conflicting.add(top)
+            continue
         top_size[top] = raw.size
         top_owner[top] = raw
+    for top in conflicting:
+        del top_size[top]
     sizes: dict[str, int] = {}
     unknown: dict[str, list[_Raw]] = {}
     for raw in raws.values():
@@ -440,15 +457,12 @@ def _difference_sizes(raws: Mapping[str, _Raw]) -> tuple[dict[str, int], dict[st
             below = raw.chain[k - 1] if k else None
             if c in top_size and (below is None or below in top_size):
                 diff = top_size[c] - (top_size[below] if below is not None else 0)
-                if diff < 0:
-                    raise InvalidPayload(
-                        f"images_all[{top_owner[c].index}].Size",
-                        f"smaller than the Size of the image below it ({top_owner[below or c].id})",
-                    )
-                sizes[c] = diff
-                unknown.pop(c, None)
-            else:
-                unknown.setdefault(c, []).append(raw)
+                if diff >= 0:
+                    sizes[c] = diff
+                    unknown.pop(c, None)
+                    continue
+                # a negative difference is no layer size: size it from history
+            unknown.setdefault(c, []).append(raw)
     return sizes, unknown
 
 
@@ -509,7 +523,7 @@ def _own_mask(raw: _Raw, raws: Mapping[str, _Raw]) -> list[bool] | None:
     return mask
 
 
-def payloads_from_host(host: Host) -> dict[str, Any]:
+def payloads_from_host(host: Graph) -> dict[str, Any]:
     """A payload document for a host that was not read from one (e.g. after ``apply``).
 
     Holds what :meth:`Host.from_api` needs to rebuild an equal host: the image
@@ -575,8 +589,13 @@ def payloads_from_host(host: Host) -> dict[str, Any]:
             if host.build_cache is not None
             else None,
         }
-    if host.version is not None:
-        doc["version"] = thaw(host.version)  # plain, nested values included
+    doc["version"] = (
+        thaw(host.version)  # plain, nested values included
+        if host.version is not None
+        else {"Version": host.engine.version, "ApiVersion": host.engine.api_version}
+    )
+    doc["api_version"] = host.engine.api_version
+    doc["image_store"] = host.engine.store
     return doc
 
 

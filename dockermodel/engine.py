@@ -132,6 +132,7 @@ from .errors import (
     EngineUnreachable,
     InvalidPayload,
 )
+from .profiles import detect_store
 
 if TYPE_CHECKING:
     from .host import Host
@@ -974,6 +975,9 @@ def read_payloads(
         if df_future is not None:
             payloads["system_df"] = df_future.result()
         payloads["version"] = version
+        # the API version the bodies were read at, and the store /info names
+        payloads["api_version"] = str(conn.api.api_version)
+        payloads["image_store"] = detect_store({"info": info_body})
         if info:
             payloads["info"] = info_body
         reader.save()

@@ -354,6 +354,11 @@ class BuildCacheRecord:
             "UsageCount",
             "Parent",
         }
+        created_at = f.string(o, "CreatedAt", path, "")
+        last_used_at = f.opt_string(o, "LastUsedAt", path)
+        for key, stamp in (("CreatedAt", created_at), ("LastUsedAt", last_used_at)):
+            if stamp:  # ``docker system df -v`` sorts and ages records by them
+                parse_timestamp_ns(stamp, f"{path}.{key}")
         return cls(
             id=f.string(o, "ID", path),
             type=f.string(o, "Type", path, ""),
@@ -361,8 +366,8 @@ class BuildCacheRecord:
             in_use=f.boolean(o, "InUse", path, False),
             shared=f.boolean(o, "Shared", path, False),
             size=f.integer(o, "Size", path, 0),
-            created_at=f.string(o, "CreatedAt", path, ""),
-            last_used_at=f.opt_string(o, "LastUsedAt", path),
+            created_at=created_at,
+            last_used_at=last_used_at,
             usage_count=f.integer(o, "UsageCount", path, 0),
             parent=f.string(o, "Parent", path, ""),
             extra=FrozenDict(

@@ -1,7 +1,7 @@
 """What ``docker rmi`` / ``rm`` / ``image prune`` / ``container prune`` would do, as plans.
 
 Every planner runs the engine's own algorithm on a private working copy of a
-:class:`~dockermodel.Host` (references per image, children, container users,
+:class:`~dockermodel.Graph` (references per image, children, container users,
 a reference count per layer) and returns a :class:`Plan`: the records the
 engine would answer plus what changed. Nothing is touched; :func:`apply_plan`
 (``Host.apply``) gives the host after the engine carried the plan out.
@@ -35,7 +35,7 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -46,27 +46,36 @@ from .errors import (
     Conflict,
     EngineError,
     InvalidArgument,
+    InvalidReference,
     NotFound,
     PlanMismatch,
 )
+from .graph import Graph
 from .model import Container, Image, Layer, Volume
 
-if TYPE_CHECKING:
-    from .host import Host
-
 __all__ = [
+    "VOLUME_PRUNE_1_41",
+    "VOLUME_PRUNE_1_42",
     "CleanupPlan",
     "CleanupStep",
     "Plan",
     "Record",
+    "SystemPrunePlan",
+    "VolumePruneRule",
     "apply_plan",
     "bytes_freed_by_image",
+    "plan_build_cache_prune",
     "plan_cleanup",
+    "plan_commands",
     "plan_container_prune",
+    "plan_image_cleanup",
     "plan_image_prune",
     "plan_rm",
     "plan_rmi",
+    "plan_system_prune",
+    "plan_volume_prune",
     "removal_ranking",
+    "volume_prune_rule",
 ]
 
 
@@ -110,8 +119,9 @@ class Record:
 class Plan:
     """What one request would do, and what it changes.
 
-    ``kind`` is ``"rmi"``, ``"rm"``, ``"image_prune"``, ``"container_prune"``
-    or ``"cleanup"`` (several steps merged, see :class:`CleanupPlan`).
+    ``kind`` is ``"rmi"``, ``"rm"``, ``"image_prune"``, ``"container_prune"``,
+    ``"volume_prune"``, ``"build_cache_prune"`` or ``"cleanup"`` (several
+    steps merged, see :class:`CleanupPlan` and :class:`SystemPrunePlan`).
     ``records`` are the image records in the engine's order; ``untagged``
     the ``(image id, canonical reference)`` pairs removed; ``deleted_layers``
     the chain ids the records report freed; ``silent_layers`` chain ids freed
@@ -133,9 +143,11 @@ class Plan:
     removed_volumes: tuple[str, ...] = ()
     space_reclaimed: int = 0
     bytes_freed: int = 0
+    #: ids of the build cache records removed (``CachesDeleted``)
+    deleted_build_cache: tuple[str, ...] = ()
     #: The host the plan was made for (``None``: a cleanup step, or made by hand);
     #: :meth:`Host.apply` refuses the plan on any other host.
-    host: Host | None = attrs.field(default=None, eq=False, repr=False)
+    host: Graph | None = attrs.field(default=None, eq=False, repr=False)
 
     def __repr__(self) -> str:
         counts = ", ".join(
@@ -153,6 +165,9 @@ class Plan:
         * ``rmi`` — ``[{"Untagged": "app:1"}, {"Deleted": "sha256:…"}, …]``;
         * ``image_prune`` — ``{"ImagesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``container_prune`` — ``{"ContainersDeleted": [...] or None, "SpaceReclaimed": n}``;
+        * ``volume_prune`` — ``{"VolumesDeleted": [...], "SpaceReclaimed": n}`` (``[]``
+          when nothing was removed, as the engine answers);
+        * ``build_cache_prune`` — ``{"CachesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``rm`` — ``None`` (HTTP 204, no body);
         * ``cleanup`` — the records of every step, as for ``rmi``.
         """
@@ -164,6 +179,16 @@ class Plan:
         if self.kind == "container_prune":
             return {
                 "ContainersDeleted": list(self.deleted_containers) or None,
+                "SpaceReclaimed": self.space_reclaimed,
+            }
+        if self.kind == "volume_prune":
+            return {
+                "VolumesDeleted": list(self.removed_volumes),
+                "SpaceReclaimed": self.space_reclaimed,
+            }
+        if self.kind == "build_cache_prune":
+            return {
+                "CachesDeleted": list(self.deleted_build_cache) or None,
                 "SpaceReclaimed": self.space_reclaimed,
             }
         if self.kind == "rm":
@@ -185,15 +210,24 @@ class CleanupStep:
 
 @attrs.frozen
 class CleanupPlan:
-    """An ordered list of force-free ``docker rm`` / ``docker rmi`` commands.
+    """An ordered list of ``docker rm`` / ``docker rmi`` commands and what each does.
 
     Run in order against the host they were planned for, no step conflicts
-    and the steps together free :attr:`bytes_freed` bytes.
+    and the steps together free :attr:`bytes_freed` bytes. When a further
+    command would be refused, ``refused_command`` is that command and
+    ``refusal`` the engine's error; the steps are the ones done before it.
     """
 
     steps: tuple[CleanupStep, ...]
+    refused_command: tuple[str, ...] | None = None
+    refusal: EngineError | None = attrs.field(default=None, eq=False)
     #: The host the steps were planned for (see :meth:`as_plan`).
-    host: Host | None = attrs.field(default=None, eq=False, repr=False)
+    host: Graph | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """No command was refused."""
+        return self.refusal is None
 
     @property
     def bytes_freed(self) -> int:
@@ -221,6 +255,7 @@ class CleanupPlan:
             removed_volumes=tuple(v for p in plans for v in p.removed_volumes),
             space_reclaimed=sum(p.space_reclaimed for p in plans),
             bytes_freed=sum(p.bytes_freed for p in plans),
+            deleted_build_cache=tuple(b for p in plans for b in p.deleted_build_cache),
         )
 
 
@@ -257,18 +292,21 @@ class _Index:
     builds it once.
     """
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Graph) -> None:
         self.layers: Mapping[str, Layer] = host.layers
         self.images: dict[str, Image] = {}
         self.refs: dict[str, list[Any]] = {}
         self.store: dict[str, str] = {}
         #: number of live child images per image (absent: none)
         self.children: Counter[str] = Counter()
+        #: ids of the child images per image (the host's; planners filter out deleted ones)
+        self.child_ids: dict[str, list[str]] = {}
         self.users: dict[str, list[str]] = {}
         self.containers: dict[str, Container] = dict(host.containers.items())
         self.held: dict[str, tuple[str, ...]] = {}
         # one pass over the images: each image object is touched once
         images, children, refs_of, store = self.images, self.children, self.refs, self.store
+        child_ids = self.child_ids
         tops: list[str] = []
         for image_id, image in host.images.items():
             images[image_id] = image
@@ -279,6 +317,7 @@ class _Index:
                     store[str(ref)] = image_id
             if image.parent is not None:
                 children[image.parent] += 1
+                child_ids.setdefault(image.parent, []).append(image_id)
             if image.layers:
                 tops.append(image.layers[-1])
         for orphan in [p for p in children if p not in images]:
@@ -308,16 +347,16 @@ class _Index:
         self.newest_first = sorted(images, key=lambda i: (-images[i].created_ns, i))
 
 
-_LAST_INDEX: list[tuple[weakref.ref[Host], _Index]] = []
+_LAST_INDEX: list[tuple[weakref.ref[Graph], _Index]] = []
 
 
-def _forget(ref: weakref.ref[Host]) -> None:
+def _forget(ref: weakref.ref[Graph]) -> None:
     """Drop the cached index once its host is gone."""
     if _LAST_INDEX and _LAST_INDEX[0][0] is ref:
         _LAST_INDEX.clear()
 
 
-def _index(host: Host) -> _Index:
+def _index(host: Graph) -> _Index:
     """The index of ``host``, reusing the last one built when it is the same object."""
     if _LAST_INDEX:
         ref, index = _LAST_INDEX[0]
@@ -343,9 +382,10 @@ class _State:
     layers freed.
     """
 
-    def __init__(self, host: Host) -> None:
+    def __init__(self, host: Graph) -> None:
         index = _index(host)
         self.host = host
+        self.profile = host.profile
         self.layers = index.layers
         self.parent_of = index.parent_of
         # copies of the shared index; lists inside are replaced, never mutated
@@ -353,6 +393,7 @@ class _State:
         self.refs = dict(index.refs)
         self.store = dict(index.store)
         self.children = index.children.copy()
+        self.child_ids = index.child_ids
         self.users = dict(index.users)
         self.containers = dict(index.containers)
         self.held = dict(index.held)
@@ -412,6 +453,18 @@ class _State:
             if running is None or c.running == running:
                 return c
         return None
+
+    def users_of(self, image_id: str, running: bool | None) -> tuple[str, ...]:
+        """Ids of every container of ``image_id`` (newest first), by Running flag when given."""
+        return tuple(
+            cid
+            for cid in self.users.get(image_id, ())
+            if running is None or self.containers[cid].running == running
+        )
+
+    def live_children(self, image_id: str) -> tuple[str, ...]:
+        """Ids of the child images of ``image_id`` still present, in id order."""
+        return tuple(sorted(c for c in self.child_ids.get(image_id, ()) if c in self.images))
 
     def has_tag(self, image_id: str) -> bool:
         return any(r.digest is None for r in self.refs.get(image_id, ()))
@@ -484,6 +537,14 @@ class _State:
 #: (hard, reason, named container id or None, "used")
 _Found = tuple[bool, str, "str | None", bool]
 
+#: :attr:`Conflict.kind` of each ``checkImageDeleteConflict`` reason.
+_KIND_OF_REASON = {
+    "image has dependent child images": "dependent_child",
+    "image is being used by running container": "running_container",
+    "image is referenced in multiple repositories": "multiple_repositories",
+    "image is being used by stopped container": "stopped_container",
+}
+
 
 def _conflict(
     state: _State, image_id: str, hard: bool, soft: bool, referenced: bool
@@ -504,13 +565,31 @@ def _conflict(
     return None
 
 
-def _conflict_error(image_id: str, found: _Found) -> Conflict:
-    """``imageDeleteConflict.Error``: ``conflict: unable to delete IID (…) - reason``."""
+def _conflict_error(state: _State, image_id: str, found: _Found) -> Conflict:
+    """``imageDeleteConflict.Error``: ``conflict: unable to delete IID (…) - reason``.
+
+    The error carries every container (or child image) that qualifies for
+    the reason, not only the one the message names.
+    """
     hard, reason, container, _ = found
     forced = "cannot be forced" if hard else "must be forced"
     suffix = f" {short_id(container)}" if container is not None else ""
     image = short_id(image_id)
-    return Conflict(f"conflict: unable to delete {image} ({forced}) - {reason}{suffix}")
+    kind = _KIND_OF_REASON[reason]
+    containers: tuple[str, ...] = ()
+    if kind == "running_container":
+        containers = state.users_of(image_id, running=True)
+    elif kind == "stopped_container":
+        containers = state.users_of(image_id, running=False)
+    children = state.live_children(image_id) if kind == "dependent_child" else ()
+    return Conflict(
+        f"conflict: unable to delete {image} ({forced}) - {reason}{suffix}",
+        kind=kind,
+        image_id=image_id,
+        containers=containers,
+        children=children,
+        hard=hard,
+    )
 
 
 def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool) -> None:
@@ -521,7 +600,7 @@ def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool)
             dangling = image_id not in state.refs and not state.children.get(image_id)
             if quiet and (not dangling or found[3]):
                 return
-            raise _conflict_error(image_id, found)
+            raise _conflict_error(state, image_id, found)
         parent = state.images[image_id].parent
         for ref in list(state.refs.get(image_id, ())):
             state.remove_ref(image_id, ref)
@@ -530,6 +609,27 @@ def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool)
         if not prune or parent is None or parent not in state.images:
             return
         image_id, force, prune, quiet = parent, False, True, True
+
+
+def _image_mount_user(state: _State, image_id: str) -> Container | None:
+    """The newest container that mounts ``image_id`` as an ``image`` mount (Engine 28+).
+
+    On the reference path Engine 28 counts a mount point of type ``image``
+    whose source is the image id as use of the image.
+    [moby v28.5.2 daemon/images/image_delete.go · ImageService.ImageDelete]
+    """
+    for container in state.containers.values():
+        mounts = container.extra.get("Mounts")
+        if not isinstance(mounts, Sequence):
+            continue
+        for mount in mounts:
+            if (
+                isinstance(mount, Mapping)
+                and mount.get("Type") == "image"
+                and mount.get("Source") == image_id
+            ):
+                return container
+    return None
 
 
 def _is_image_id_prefix(image_id: str, name: str) -> bool:
@@ -547,11 +647,18 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
         # reference path
         if not force and _is_single_reference(refs):
             user = state.first_user(image_id, running=None)
+            if user is None and state.profile.image_mounts_are_use:
+                user = _image_mount_user(state, image_id)
             if user is not None:
                 raise Conflict(
                     f'conflict: unable to remove repository reference "{name}" (must force) - '
                     f"container {short_id(user.id)} is using its referenced image "
-                    f"{short_id(image_id)}"
+                    f"{short_id(image_id)}",
+                    kind="repository_reference",
+                    image_id=image_id,
+                    containers=state.users_of(image_id, running=None),
+                    hard=False,
+                    reference=name,
                 )
         parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
         removed = parsed
@@ -578,14 +685,14 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
     if _is_single_reference(refs):
         found = _conflict(state, image_id, hard=True, soft=not force, referenced=False)
         if found is not None:
-            raise _conflict_error(image_id, found)
+            raise _conflict_error(state, image_id, found)
         for ref in list(refs):
             state.remove_ref(image_id, ref)
             state.records.append(Record("Untagged", _ref.familiar_string(ref)))
     _helper(state, image_id, force, prune, quiet=False)
 
 
-def _lookup(host: Host, name: str) -> str:
+def _lookup(host: Graph, name: str) -> str:
     """``GetImage`` (R1.6) on the unmodified host; returns the image id.
 
     A blank name is the delete route's own error (R5.1.1).
@@ -595,7 +702,7 @@ def _lookup(host: Host, name: str) -> str:
     return host.find_image(name).id
 
 
-def plan_rmi(host: Host, name: str, force: bool = False, prune: bool = True) -> Plan:
+def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) -> Plan:
     """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do (§5).
 
     The request takes the *ID path* when ``name`` is a prefix of the found
@@ -641,12 +748,21 @@ def _remove_container(
 ) -> None:
     """``ContainerRm`` + ``cleanupContainer`` (R6.4.2-R6.4.5)."""
     if container.state == "removing":
-        raise Conflict(f"removal of container {name} is already in progress")
-    if container.running and not force:
-        procedure = "Unpause and then stop" if container.state == "paused" else "Stop"
         raise Conflict(
-            f"You cannot remove a {container.state} container {container.id}. "
-            f"{procedure} the container before attempting removal or force remove"
+            f"removal of container {name} is already in progress",
+            kind="removal_in_progress",
+            containers=(container.id,),
+            hard=True,
+        )
+    if container.running and not force:
+        refused = state.profile.rm_in_state(name, container.id, container.state)
+        raise Conflict(
+            refused.message,
+            refused.status,
+            kind="container_running",
+            image_id=container.image_id,
+            containers=(container.id,),
+            hard=False,
         )
     state.delete_container(container)
     if volumes:
@@ -660,7 +776,7 @@ def _remove_container(
                 state.removed_volumes.append(volume)
 
 
-def plan_rm(host: Host, name: str, force: bool = False, volumes: bool = False) -> Plan:
+def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) -> Plan:
     """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do (§6.4).
 
     Lookup per R1.7 (full id, exact name, unique prefix). A running, paused or
@@ -746,12 +862,12 @@ def _until_ns(value: str, now_ns: int) -> int:
 
 
 def _prune_args(
-    filters: Mapping[str, Any] | None, accepted: Sequence[str]
+    host: Graph, filters: Mapping[str, Any] | None, accepted: Sequence[str]
 ) -> dict[str, tuple[str, ...]]:
     args = normalize_filters(filters)
     for key in args:
         if key not in accepted:
-            raise InvalidArgument(f"Invalid filter '{key}'")
+            raise host.profile.invalid_filter(key)
     return args
 
 
@@ -795,7 +911,7 @@ def _go_list(values: Iterable[str]) -> str:
 
 
 def plan_image_prune(
-    host: Host,
+    host: Graph,
     all: bool = False,
     filters: Mapping[str, Any] | None = None,
     *,
@@ -816,7 +932,7 @@ def plan_image_prune(
     duration ``until``.
     [M daemon/images/image_prune.go · ImageService.ImagesPrune]
     """
-    args = _prune_args(filters, _IMAGE_PRUNE_FILTERS)
+    args = _prune_args(host, filters, _IMAGE_PRUNE_FILTERS)
     args["dangling"] = (*args.get("dangling", ()), "false" if all else "true")
     values = args["dangling"]
     if "false" in values or "0" in values:
@@ -824,7 +940,7 @@ def plan_image_prune(
     elif "true" in values or "1" in values:
         dangling_only = True
     else:  # pragma: no cover - the CLI's value always matches one branch
-        raise InvalidArgument(f"Invalid filter 'dangling={_go_list(values)}'")
+        raise host.profile.invalid_filter(f"dangling={_go_list(values)}")
     until = _until(args, now)
     state = _State(host)
     candidates = []
@@ -870,7 +986,7 @@ def plan_image_prune(
 
 
 def plan_container_prune(
-    host: Host, filters: Mapping[str, Any] | None = None, *, now: float | None = None
+    host: Graph, filters: Mapping[str, Any] | None = None, *, now: float | None = None
 ) -> Plan:
     """What ``docker container prune [--filter …]`` (``POST /containers/prune``) would do (§7.2).
 
@@ -881,7 +997,7 @@ def plan_container_prune(
     ``label`` / ``label!``. ``SpaceReclaimed`` = Σ positive ``SizeRw``.
     [M daemon/prune.go · Daemon.ContainersPrune]
     """
-    args = _prune_args(filters, _CONTAINER_PRUNE_FILTERS)
+    args = _prune_args(host, filters, _CONTAINER_PRUNE_FILTERS)
     until = _until(args, now)
     state = _State(host)
     for _, container in host.containers.items():
@@ -901,7 +1017,10 @@ def plan_container_prune(
 # --------------------------------------------------------------------------
 
 
-def apply_plan(host: Host, plan: Plan) -> Host:
+_G = TypeVar("_G", bound=Graph)
+
+
+def apply_plan(host: _G, plan: Plan) -> _G:
     """The host after the engine carried out ``plan`` (O(size of host)).
 
     Deleted images and containers go, removed references leave their
@@ -948,12 +1067,27 @@ def apply_plan(host: Host, plan: Plan) -> Host:
                 volume = attrs.evolve(volume, ref_count=max(volume.ref_count - n, 0))
             kept.append(volume)
         volumes = tuple(kept)
+    build_cache = host.build_cache
+    if plan.deleted_build_cache and build_cache is not None:
+        gone_records = set(plan.deleted_build_cache)
+        build_cache = tuple(r for r in build_cache if r.id not in gone_records)
+    # a figure taken from the engine goes with the image it was taken for
+    taken = frozenset(
+        t for t in host.taken if not (t.startswith("images[") and t[7:78] in deleted)
+    )
     return attrs.evolve(
-        host, images=images, containers=containers, layers=layers, volumes=volumes, payloads=None
+        host,
+        images=images,
+        containers=containers,
+        layers=layers,
+        volumes=volumes,
+        build_cache=build_cache,
+        taken=taken,
+        payloads=None,
     )
 
 
-def _check_plan_is_for(host: Host, plan: Plan) -> None:
+def _check_plan_is_for(host: Graph, plan: Plan) -> None:
     """:class:`PlanMismatch` unless ``plan`` can be carried out on ``host``.
 
     A planner's plan names its host: any other host (one that is not equal to
@@ -997,7 +1131,7 @@ def _check_plan_is_for(host: Host, plan: Plan) -> None:
 # --------------------------------------------------------------------------
 
 
-def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> CleanupPlan:
+def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> CleanupPlan:
     """An ordered list of force-free commands that frees every byte it can.
 
     1. With ``containers``: ``docker rm <id>`` for every container whose
@@ -1061,7 +1195,7 @@ def plan_cleanup(host: Host, *, containers: bool = True, all: bool = True) -> Cl
     return CleanupPlan(tuple(steps), host=host)
 
 
-def bytes_freed_by_image(host: Host) -> dict[str, int]:
+def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     """For every image, the bytes ``docker rmi -f sha256:<id>`` would free (0 when it fails).
 
     That request deletes the image unless it has child images or a running
@@ -1104,9 +1238,500 @@ def bytes_freed_by_image(host: Host) -> dict[str, int]:
     return out
 
 
-def removal_ranking(host: Host) -> list[tuple[Image, int]]:
+def removal_ranking(host: Graph) -> list[tuple[Image, int]]:
     """Images by the bytes their removal frees (:func:`bytes_freed_by_image`), most first."""
     freed = bytes_freed_by_image(host)
     return sorted(
         ((host.images[i], n) for i, n in freed.items()), key=lambda item: (-item[1], item[0].id)
     )
+
+
+# --------------------------------------------------------------------------
+# Beyond the engine: command sequences, and the force-free removal of one image
+# --------------------------------------------------------------------------
+
+
+def _parse_command(command: Sequence[str]) -> tuple[str, str, bool, bool]:
+    """``("docker", "rm"|"rmi", [flags…], NAME)`` → ``(verb, name, force, option)``.
+
+    ``option`` is ``-v`` for ``rm`` and *prune* (no ``--no-prune``) for ``rmi``.
+    """
+    words = list(command)
+    if words[:1] == ["docker"]:
+        words = words[1:]
+    if len(words) < 2 or words[0] not in ("rm", "rmi"):
+        raise InvalidArgument(f"not a docker rm or rmi command: {' '.join(command)!r}")
+    verb, *flags, name = words
+    force = volumes = False
+    prune = True
+    for flag in flags:
+        if flag in ("-f", "--force"):
+            force = True
+        elif flag in ("-v", "--volumes") and verb == "rm":
+            volumes = True
+        elif flag == "--no-prune" and verb == "rmi":
+            prune = False
+        else:
+            raise InvalidArgument(f"unknown option {flag!r} for docker {verb}")
+    return verb, name, force, volumes if verb == "rm" else prune
+
+
+def _step(state: _State, command: tuple[str, ...]) -> CleanupStep:
+    """Carry out one command on ``state``; raises the engine's error before any change."""
+    verb, name, force, option = _parse_command(command)
+    mark = state.mark()
+    if verb == "rm":
+        if name == "":
+            raise InvalidArgument('invalid name or ID supplied: ""')
+        container = _find_live_container(state, name)
+        _remove_container(state, container, name, force, option)
+        state.space += max(container.size_rw, 0)
+        return CleanupStep(command, attrs.evolve(state.plan("rm", name, mark), host=None))
+    image_id = _find_live_image(state, name)
+    _image_delete(state, image_id, name, force=force, prune=option)
+    # a step's plan is for the state the earlier steps leave: it names no host
+    return CleanupStep(command, attrs.evolve(state.plan("rmi", name, mark), host=None))
+
+
+def _untouched(state: _State) -> bool:
+    return not (state.deleted_images or state.untagged or state.deleted_containers)
+
+
+def _find_live_image(state: _State, name: str) -> str:
+    """``GetImage`` against the working state (the host minus what earlier steps removed).
+
+    References and images only go away during a plan, so the host's answer
+    stands when it names an image still present by id, or by a reference
+    that still points at it; anything else is looked up again on the state
+    as a host (a rare, linear path).
+    """
+    if name == "":
+        raise InvalidArgument("image name cannot be blank")
+    if name in state.images:
+        return name
+    if _untouched(state):
+        return state.host.find_image(name).id
+    try:
+        found: str | None = state.host.find_image(name).id
+    except NotFound:
+        found = None  # an ambiguous prefix may have become unique
+    if found is not None and found in state.images and (
+        _is_image_id_prefix(found, name) or _still_names(state, found, name)
+    ):
+        return found
+    return _live_host(state).find_image(name).id
+
+
+def _still_names(state: _State, image_id: str, name: str) -> bool:
+    """Whether the reference ``name`` still points at ``image_id`` in the working state."""
+    try:
+        parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
+    except InvalidReference:
+        return False
+    key = f"{parsed.name}@{parsed.digest}" if parsed.digest is not None else str(parsed)
+    return state.store.get(key) == image_id
+
+
+def _live_host(state: _State) -> Graph:
+    """The working state as a host (for a lookup the original host cannot answer)."""
+    return apply_plan(state.host, state.plan("cleanup", None))
+
+
+def _find_live_container(state: _State, name: str) -> Container:
+    """``GetContainer`` against the working state (containers only go away)."""
+    if _untouched(state):
+        return state.host.find_container(name)
+    try:
+        container: Container | None = state.host.find_container(name)
+    except NotFound:  # AmbiguousPrefix too: the prefix may have become unique
+        container = None
+    if container is not None and container.id in state.containers:
+        return container
+    return _live_host(state).find_container(name)
+
+
+def plan_commands(host: Graph, commands: Iterable[Sequence[str]]) -> CleanupPlan:
+    """What ``docker rm`` / ``docker rmi`` commands, run one after the other, would do.
+
+    Each command is an argument list as typed, e.g. ``("docker", "rm", "-f",
+    "web")`` or ``("docker", "rmi", "--no-prune", "app:1")`` (``docker`` may be
+    left out); each is planned on the state the previous ones leave, exactly
+    as :meth:`Host.plan_rm` / :meth:`Host.plan_rmi` plan it there. The first
+    command the engine would refuse ends the sequence: it is returned as
+    ``refused_command`` with the error as ``refusal``. One working state is
+    used throughout, so the cost is linear in the size of the host plus the
+    work of the steps.
+    """
+    state = _State(host)
+    steps: list[CleanupStep] = []
+    for command in commands:
+        argv = tuple(command)
+        try:
+            steps.append(_step(state, argv))
+        except EngineError as refused:
+            return CleanupPlan(tuple(steps), argv, refused, host=host)
+    return CleanupPlan(tuple(steps), host=host)
+
+
+def plan_image_cleanup(host: Graph, name: str) -> CleanupPlan:
+    """The force-free commands that remove one image, and what each frees.
+
+    The image (found as ``docker rmi`` finds ``name``) can only go together
+    with the images built on it and the containers of all of them, so:
+
+    1. ``docker rm <id>`` for every container of the image or of a
+       descendant, newest first — a running (paused, restarting) one is
+       refused, since removing it needs ``-f``, and the plan stops there;
+    2. the image and its descendants, children before parents (newest
+       first among siblings): while an image has references that are not
+       "single" (``isSingleReference``), ``docker rmi <ref>`` untags one;
+       then ``docker rmi sha256:<id>``, whose parent walk may delete
+       untagged parents as well.
+
+    No step needs ``-f``; each step's bytes are its own. Linear in the size
+    of the host plus the work of the steps.
+    [M daemon/images/image_delete.go · ImageService.ImageDelete, imageDeleteHelper]
+    """
+    image_id = _lookup(host, name)
+    state = _State(host)
+    family: list[str] = []
+    queue = deque([image_id])
+    while queue:
+        current = queue.popleft()
+        family.append(current)
+        kids = sorted(
+            state.child_ids.get(current, ()), key=lambda i: (-state.images[i].created_ns, i)
+        )
+        queue.extend(kids)
+    members = set(family)
+    steps: list[CleanupStep] = []
+    commands: list[tuple[str, ...]] = [
+        ("docker", "rm", cid)
+        for cid in state.containers
+        if state.containers[cid].image_id in members
+    ]
+    # breadth-first order reversed: every child comes before its parent
+    pending = deque(reversed(family))
+    while True:
+        for command in commands:
+            try:
+                steps.append(_step(state, command))
+            except EngineError as refused:
+                return CleanupPlan(tuple(steps), command, refused, host=host)
+        commands = []
+        while pending and pending[0] not in state.images:
+            pending.popleft()
+        if not pending:
+            break
+        member = pending[0]
+        refs = state.refs.get(member)
+        if refs and not _is_single_reference(refs):
+            commands.append(("docker", "rmi", _ref.familiar_string(refs[0])))
+        else:
+            commands.append(("docker", "rmi", member))
+            pending.popleft()
+    return CleanupPlan(tuple(steps), host=host)
+
+
+# --------------------------------------------------------------------------
+# Volume prune (API 1.41 and 1.42+)
+# --------------------------------------------------------------------------
+
+#: The label Engine 23+ puts on the volumes it creates for anonymous mounts.
+ANONYMOUS_VOLUME_LABEL = "com.docker.volume.anonymous"
+
+
+@attrs.frozen
+class VolumePruneRule:
+    """How ``POST /volumes/prune`` chooses its volumes; one value per API generation.
+
+    ``anonymous_only``: without an ``all=true`` filter only volumes labelled
+    ``com.docker.volume.anonymous`` go (the engine adds that label filter);
+    ``all_filter``: the engine accepts the ``all`` filter, and ``docker
+    volume prune -a`` sends it.
+    [M volume/service/service.go · VolumesService.Prune] [M volume/service/convert.go ·
+    withPrune] [M api/server/router/volume/volume_routes.go · postVolumesPrune] at v28.5.2;
+    [M volume/service/service.go · VolumesService.Prune] at v20.10.24
+    """
+
+    anonymous_only: bool
+    all_filter: bool
+
+    @property
+    def accepted_filters(self) -> tuple[str, ...]:
+        return ("label", "label!", "all") if self.all_filter else ("label", "label!")
+
+
+#: Engine 20.10 (API 1.41): every unused local volume, named and anonymous alike.
+VOLUME_PRUNE_1_41 = VolumePruneRule(anonymous_only=False, all_filter=False)
+#: API 1.42 and later (Engine 23+): anonymous volumes only, unless ``all=true``.
+VOLUME_PRUNE_1_42 = VolumePruneRule(anonymous_only=True, all_filter=True)
+
+
+def volume_prune_rule(host: Graph) -> VolumePruneRule:
+    """The rule of the API version the host was read at (:attr:`Graph.engine`).
+
+    The docker CLI talks the engine's API version (it negotiates down to
+    it), so that version decides which rule applies.
+    """
+    return VOLUME_PRUNE_1_42 if host.engine.api >= 42 else VOLUME_PRUNE_1_41
+
+
+def _mounted_volumes(containers: Iterable[Container]) -> set[str]:
+    return {name for c in containers for name, _ in _volume_names(c)}
+
+
+def plan_volume_prune(
+    host: Graph,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    all: bool = False,
+    rule: VolumePruneRule | None = None,
+) -> Plan:
+    """What ``docker volume prune -f [-a] [--filter …]`` (``POST /volumes/prune``) would do.
+
+    Candidates are the local volumes without driver options (those
+    ``/system/df`` lists, :attr:`Host.volumes`) that no container in any
+    state references (``RefCount`` 0 and mounted by no container of the
+    host), then ``label`` / ``label!`` (``Args.MatchKVList``). With
+    :data:`VOLUME_PRUNE_1_42` (``rule``; default :func:`volume_prune_rule`)
+    only volumes labelled ``com.docker.volume.anonymous`` go unless the
+    ``all`` filter is true; ``all`` (the CLI's ``-a``) adds ``all=true``,
+    which Engine 20.10 refuses (``Invalid filter 'all'``).
+    ``SpaceReclaimed`` is the sum of the volumes' sizes (``UsageData.Size``,
+    the same directory walk). The engine visits volumes in map order; the
+    plan lists them by name. Needs the volumes of ``/system/df``: a host
+    read without it has none.
+    [M volume/service/service.go · VolumesService.Prune] [C cli/command/volume/prune.go · runPrune]
+    """
+    rule = rule if rule is not None else volume_prune_rule(host)
+    args = normalize_filters(filters)
+    if all:
+        if "all" in args:
+            raise InvalidArgument(
+                "conflicting options: cannot specify both --all and --filter all=1"
+            )
+        args["all"] = ("true",)
+    args = _prune_args(host, args, rule.accepted_filters)
+    if rule.anonymous_only:
+        everything = False
+        values = args.get("all", ())
+        if len(values) > 1:
+            raise InvalidArgument(
+                f"invalid filter 'all={_go_list(values)}': only one value is expected"
+            )
+        if values:
+            everything = _parse_bool(values[0], "all")
+        if not everything:
+            args["label"] = (*args.get("label", ()), ANONYMOUS_VOLUME_LABEL)
+    mounted = _mounted_volumes(host.containers.values())
+    removed: list[str] = []
+    size = 0
+    for volume in sorted(host.volumes, key=lambda v: v.name):
+        if volume.driver not in ("", "local"):
+            continue
+        if volume.ref_count > 0 or volume.name in mounted:
+            continue
+        if not _match_labels(args, volume.labels):
+            continue
+        removed.append(volume.name)
+        size += max(volume.size, 0)
+    return Plan(
+        kind="volume_prune",
+        removed_volumes=tuple(removed),
+        space_reclaimed=size,
+        bytes_freed=size,
+    )
+
+
+def _parse_bool(value: str, key: str) -> bool:
+    """Go's ``strconv.ParseBool`` as the volume prune's ``all`` filter uses it."""
+    if value in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise InvalidArgument(
+        f'invalid filter \'{key}\': strconv.ParseBool: parsing "{value}": invalid syntax'
+    )
+
+
+# --------------------------------------------------------------------------
+# Build cache prune (BuildKit records of /system/df)
+# --------------------------------------------------------------------------
+
+_BUILD_CACHE_FILTERS = (
+    "until", "unused-for", "label", "label!",
+    "id", "parent", "type", "description", "inuse", "shared", "private",
+)  # fmt: skip
+_GO_DURATION = re.compile(r"[+-]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)\Z")
+
+
+def plan_build_cache_prune(
+    host: Graph, all: bool = False, filters: Mapping[str, Any] | None = None
+) -> Plan:
+    """What ``docker builder prune -f [-a]`` (``POST /build/prune``) would do, from ``/system/df``.
+
+    Filters are validated as the engine does (``until`` / ``unused-for``: one
+    Go duration, not both); then, as BuildKit's cache manager prunes: records
+    in use are kept; without ``all``, records shared with image layers and
+    records of type ``internal`` or ``frontend`` are kept too; the rest go,
+    and ``SpaceReclaimed`` is the sum of their sizes. With no record (the
+    classic builder's hosts, Engine 20.10's ``null``) the answer is exact:
+    nothing, 0 bytes. With records, ``until`` and the field filters are not
+    evaluated and BuildKit's parent links are not followed: the plan is then
+    an estimate (:attr:`SystemPrunePlan.unknown` says so).
+    [M builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo] at v20.10.24
+    """
+    args = _prune_args(host, filters, _BUILD_CACHE_FILTERS)
+    if args.get("until") and args.get("unused-for"):
+        raise InvalidArgument("conflicting filters: \"until\" and \"unused-for\"")
+    key = "unused-for" if args.get("unused-for") else "until"
+    values = (*args.get("until", ()), *args.get("unused-for", ()))
+    if len(values) > 1:
+        raise InvalidArgument("filters expect only one value")
+    if values and not _GO_DURATION.match(values[0]):
+        raise EngineError(
+            f"\"{key}\" filter expects a duration (e.g., '24h'): "
+            f"time: invalid duration {go_quote_str(values[0])}",
+            500,
+        )
+    deleted: list[str] = []
+    size = 0
+    for record in host.build_cache or ():
+        if record.in_use:
+            continue
+        if not all and (record.shared or record.type in ("internal", "frontend")):
+            continue
+        deleted.append(record.id)
+        size += max(record.size, 0)
+    return Plan(
+        kind="build_cache_prune",
+        deleted_build_cache=tuple(deleted),
+        space_reclaimed=size,
+        bytes_freed=size,
+    )
+
+
+def go_quote_str(text: str) -> str:
+    """Go's ``%q`` of a string of printable ASCII (what these messages quote)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --------------------------------------------------------------------------
+# System prune (the docker CLI's composition of the prunes)
+# --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class SystemPrunePlan:
+    """What ``docker system prune -f [-a] [--volumes] [--filter …]`` would do.
+
+    ``steps`` are ``(name, plan)`` in the CLI's order — ``containers``,
+    ``networks`` (``None``: networks are not modelled), ``volumes`` (with
+    ``--volumes``), ``images``, ``build cache`` — each planned on the state
+    the previous ones leave. ``space_reclaimed`` is the CLI's total: a step
+    counts its ``SpaceReclaimed`` only when it removed something, except the
+    build cache step, which always counts. ``unknown`` names the steps whose
+    answer the host cannot decide: ``networks`` always (custom networks are
+    not read), ``build cache`` when BuildKit records exist. When a step is
+    refused (a filter it does not accept), ``refusal`` is the engine's error
+    and the steps before it are the ones that ran.
+    [C cli/command/system/prune.go · runPrune] at v28.2.2
+    """
+
+    steps: tuple[tuple[str, Plan | None], ...]
+    unknown: tuple[str, ...] = ()
+    refused_step: str | None = None
+    refusal: EngineError | None = attrs.field(default=None, eq=False)
+
+    @property
+    def space_reclaimed(self) -> int:
+        total = 0
+        for name, plan in self.steps:
+            if plan is None:
+                continue
+            removed = (
+                plan.deleted_containers
+                or plan.removed_volumes
+                or plan.records
+                or name == "build cache"
+            )
+            if removed:
+                total += plan.space_reclaimed
+        return total
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(plan.bytes_freed for _, plan in self.steps if plan is not None)
+
+    def step(self, name: str) -> Plan | None:
+        for step_name, plan in self.steps:
+            if step_name == name:
+                return plan
+        raise KeyError(name)
+
+    def as_plan(self) -> Plan:
+        """Every step merged into one plan, for :meth:`Host.apply`."""
+        plans = [plan for _, plan in self.steps if plan is not None]
+        return CleanupPlan(tuple(CleanupStep((), p) for p in plans)).as_plan()
+
+    def to_api(self) -> dict[str, Any]:
+        """Each step's engine answer by step name, and ``SpaceReclaimed`` (the CLI's total)."""
+        doc: dict[str, Any] = {}
+        for name, plan in self.steps:
+            doc[name] = {"NetworksDeleted": None} if plan is None else plan.to_api()
+        doc["SpaceReclaimed"] = self.space_reclaimed
+        return doc
+
+
+def plan_system_prune(
+    host: Graph,
+    all: bool = False,
+    volumes: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
+    rule: VolumePruneRule | None = None,
+) -> SystemPrunePlan:
+    """What ``docker system prune -f [-a] [--volumes] [--filter …]`` would do.
+
+    The CLI refuses ``--volumes`` with an ``until`` filter before sending
+    anything (:class:`~dockermodel.InvalidArgument` with its message). Then,
+    in order, each with the same filters: container prune, network prune
+    (not modelled: no step), volume prune (with ``volumes``; the CLI never
+    sends ``all`` here), image prune (``dangling=true``, or ``false`` with
+    ``all``), build cache prune (``all`` as given). A step the engine
+    refuses ends the sequence, as the CLI stops at the first error.
+    [C cli/command/system/prune.go · runPrune] at v28.2.2
+    """
+    args = normalize_filters(filters)
+    if volumes and "until" in args:
+        raise InvalidArgument('ERROR: The "until" filter is not supported with "--volumes"')
+    steps: list[tuple[str, Plan | None]] = []
+    unknown = ["networks"]
+    current = host
+
+    def refused(name: str, error: EngineError) -> SystemPrunePlan:
+        return SystemPrunePlan(tuple(steps), tuple(unknown), name, error)
+
+    planners: list[tuple[str, Any]] = [
+        ("containers", lambda h: plan_container_prune(h, filters=args, now=now)),
+        ("networks", None),
+    ]
+    if volumes:
+        planners.append(("volumes", lambda h: plan_volume_prune(h, args, rule=rule)))
+    planners.append(("images", lambda h: plan_image_prune(h, all=all, filters=args, now=now)))
+    planners.append(("build cache", lambda h: plan_build_cache_prune(h, all=all, filters=args)))
+    for name, planner in planners:
+        if planner is None:
+            steps.append((name, None))
+            continue
+        try:
+            plan = planner(current)
+        except EngineError as error:
+            return refused(name, error)
+        steps.append((name, plan))
+        current = apply_plan(current, plan)
+    if host.build_cache:
+        unknown.append("build cache")
+    return SystemPrunePlan(tuple(steps), tuple(unknown))

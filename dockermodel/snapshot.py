@@ -51,7 +51,7 @@ FORMAT = "dockermodel-snapshot/1"
 _JSON_DEPTH = 500
 
 _REQUIRED = ("images_all", "image_inspect", "image_history", "containers")
-_OPTIONAL = ("system_df", "version", "info", "held_layers")
+_OPTIONAL = ("system_df", "version", "info", "held_layers", "api_version", "image_store")
 
 
 def _expect_object(value: Any, field: str) -> Mapping[str, Any]:

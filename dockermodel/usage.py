@@ -38,15 +38,13 @@ it; removing every unused image frees only L4: ``reclaimable = 4 096``.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
-from ._frozen import bulk, thaw
+from ._frozen import bulk
+from .graph import Graph
 from .model import Container, Image
-
-if TYPE_CHECKING:
-    from .host import Host
 
 __all__ = ["DiskUsage", "ImageUsage"]
 
@@ -74,23 +72,28 @@ class DiskUsage:
     images: tuple[ImageUsage, ...]
     containers: tuple[Container, ...]
     reclaimable: int
-    #: The ``Images`` summaries, as :meth:`Host.list_images` renders them.
-    _summaries: tuple[dict[str, Any], ...] = attrs.field(eq=False, repr=False)
-    _host: Host = attrs.field(eq=False, repr=False)
+    #: ``(image, SharedSize, Containers)`` of each listed image, for :meth:`to_api`.
+    _summaries: tuple[tuple[Image, int, int], ...] = attrs.field(eq=False, repr=False)
+    _host: Graph = attrs.field(eq=False, repr=False)
 
     @classmethod
-    def of(cls, host: Host) -> DiskUsage:
+    def of(cls, host: Graph) -> DiskUsage:
         with bulk():
             return cls._of(host)
 
     @classmethod
-    def _of(cls, host: Host) -> DiskUsage:
+    def _of(cls, host: Graph) -> DiskUsage:
         listed = host.listed_images()
         chains = [set(image.layers) for image in listed]
         refs: Counter[str] = Counter()
         for chain in chains:
             refs.update(chain)
         layers_size = sum(host.layers[c].size for c in refs)
+        if host.profile.shared_size_over == "all":
+            # every image in the store counts, intermediates included
+            refs = Counter()
+            for image in host.images.values():
+                refs.update(set(image.layers))
         rows = []
         summaries = []
         for image, chain in zip(listed, chains, strict=True):
@@ -99,10 +102,7 @@ class DiskUsage:
             rows.append(
                 ImageUsage(image=image, size=image.size, shared_size=shared, containers=used)
             )
-            summary = host.image_summary(image)
-            summary["SharedSize"] = shared
-            summary["Containers"] = used
-            summaries.append(summary)
+            summaries.append((image, shared, used))
         held: set[str] = set()
         for container in host.containers.values():
             held.update(container.layers)
@@ -145,17 +145,28 @@ class DiskUsage:
         """Listed images with at least one container (the ACTIVE column)."""
         return sum(1 for row in self.images if row.containers > 0)
 
-    def to_api(self) -> dict[str, Any]:
-        """The ``GET /system/df`` document for this state (API 1.41, Engine 20.10)."""
+    def to_api(self, api_version: str | None = None) -> dict[str, Any]:
+        """The ``GET /system/df`` document for this state, at the host's API version.
+
+        ``api_version`` (``"1.41"`` … the engine's newest) asks for another
+        version's shape. The ``Images`` entries and the empty ``BuildCache``
+        follow the engine's profile (:mod:`dockermodel.profiles`).
+        [moby v28.5.2 api/server/router/system/system_routes.go · getDiskUsage]
+        """
         host = self._host
-        build_cache = (
-            [r.to_api() for r in host.build_cache] if host.build_cache is not None else None
-        )
-        return {
+        api = host.api_minor(api_version)
+        profile = host.profile
+        images = []
+        for image, shared, used in self._summaries:
+            entry = host.image_summary(image, None, api)
+            entry["SharedSize"] = shared
+            entry["Containers"] = used
+            images.append(profile.df_image_entry(entry, api))
+        doc: dict[str, Any] = {
             "LayersSize": self.layers_size,
-            "Images": [thaw(s) for s in self._summaries],  # new lists and dicts every call
+            "Images": images,
             "Containers": host.list_containers(all=True),
             "Volumes": [v.to_api() for v in host.volumes],
-            "BuildCache": build_cache,
-            "BuilderSize": sum(r.size for r in host.build_cache or ()),
         }
+        doc.update(profile.df_build_cache(host.build_cache, api))
+        return doc

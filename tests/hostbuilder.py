@@ -40,7 +40,8 @@ def hexid(seed: str) -> str:
 class HostBuilder:
     """A mutable recorder of images, references and containers."""
 
-    def __init__(self, start: int = T0) -> None:
+    def __init__(self, start: int = T0, engine_version: str = "20.10.24+dfsg1") -> None:
+        self.engine_version = engine_version
         self.clock = start
         self.counter = 0
         # id -> dict(parent, diff_ids, sizes, created, labels, history)
@@ -232,6 +233,7 @@ class HostBuilder:
             "image_inspect": inspect,
             "image_history": history,
             "containers": containers,
+            "version": {"Version": self.engine_version, "ApiVersion": "1.41"},
         }
 
     def host(self) -> Host:

@@ -140,7 +140,8 @@ def test_demo_reprs() -> None:
     web = next(c for c in host.containers.values() if c.name == "web")
     image = host.find_image("web:1.0")
     assert repr(host) == (
-        "<Host: 9 images, 6 layers, 2 containers, 0 volumes, engine 20.10.24+dfsg1>"
+        "<Host: 9 images, 6 layers, 2 containers, 0 volumes; "
+        "Engine 20.10.24+dfsg1 (overlay2 store, API 1.41)>"
     )
     assert repr(host.disk_usage()) == (
         "DiskUsage(layers_size=2202256, images=5 rows, containers=2, reclaimable=40000)"

@@ -167,7 +167,7 @@ def _deep_container_field(levels: int) -> Callable[..., tuple[str, str]]:
 
 
 def _deep_version(doc: dict[str, Any], ids: dict[str, str]) -> tuple[str, str]:
-    doc["version"] = {"Components": _deep(600)}
+    doc["version"] = {"Version": "20.10.24", "ApiVersion": "1.41", "Components": _deep(600)}
     path = "version.Components" + "[0]" * (MAX_DEPTH - 1)
     return path, f"nested more than {MAX_DEPTH} levels deep"
 
@@ -616,7 +616,9 @@ def _assert_within_bounds(host: Host) -> None:
     total = sum(layer.size for layer in host.layers.values())
     assert all(layer.size >= 0 for layer in host.layers.values())
     assert 0 <= usage.reclaimable <= total
-    assert 0 <= usage.engine_reclaimable <= usage.layers_size <= total
+    assert 0 <= usage.layers_size <= total
+    if not host.taken:  # the engine's own Size figures, kept as given, may not add up
+        assert 0 <= usage.engine_reclaimable <= usage.layers_size
     assert all(n >= 0 for n in host.bytes_freed_by_image().values())
 
 

@@ -101,7 +101,8 @@ class Doc:
             images.append(s)
         images.sort(key=lambda s: -s["Created"])
         return {"images_all": images, "image_inspect": self.inspect,
-                "image_history": self.history, "containers": self.containers}
+                "image_history": self.history, "containers": self.containers,
+                "version": {"Version": "20.10.24", "ApiVersion": "1.41"}}
 
 
 L1, L2, L3, L4 = 1_982_256, 100_000, 30_000, 4_096
@@ -181,7 +182,23 @@ def test_a_real_zero_size_layer_is_placed_by_the_parent_rule() -> None:
     assert sizes == [L1, 0, 7]
 
 
-def test_sizes_that_do_not_add_up_name_the_image() -> None:
+def test_sizes_that_do_not_add_up_are_taken_from_the_engine() -> None:
+    """A Size off the layer store's arithmetic is read, kept, and listed in ``taken``."""
+    d, ids = worked_example()
+    payloads = d.payloads()
+    for s in payloads["images_all"]:
+        if s["Id"] == ids["a2"]:
+            s["Size"] += 1
+    host = Host.from_api(payloads)
+    assert host.taken == frozenset({f"images[{ids['a2']}].size"})
+    exact = Host.from_api(d.payloads())
+    assert host.images[ids["a2"]].size == exact.images[ids["a2"]].size + 1
+    # every layer is still sized exactly (from the histories)
+    assert host.layers == exact.layers
+    assert exact.taken == frozenset()
+
+
+def test_sizes_that_cannot_be_derived_name_the_missing_history() -> None:
     d, ids = worked_example()
     payloads = d.payloads()
     payloads["image_history"] = {}
@@ -190,8 +207,8 @@ def test_sizes_that_do_not_add_up_name_the_image() -> None:
             s["Size"] += 1
     with pytest.raises(InvalidPayload) as info:
         Host.from_api(payloads)
-    assert info.value.field.startswith("images_all[")
-    assert "same top layer" in info.value.problem
+    assert info.value.field == "image_history"
+    assert "needed to size its layer" in info.value.problem
 
 
 def _break(path: str, value: Any) -> dict[str, Any]:
@@ -313,6 +330,14 @@ def test_find_image_unique_prefixes_of_any_length() -> None:
         ("NoSuch", InvalidArgument, 400,
          "invalid reference format: repository name must be lowercase"),
         ("a@b", InvalidArgument, 400, "invalid reference format"),
+        # v2.8.1: an uppercase first component is not a domain (v0.6: no such image)
+        ("UPPER/x:1", InvalidArgument, 400,
+         "invalid reference format: repository name must be lowercase"),
+        # v2.8.1 has no IPv6 hosts (v0.6: no such image)
+        ("[::1]:5000/x", InvalidArgument, 400, "invalid reference format"),
+        # v2.8.1 counts docker.io/library/ in the 255 (v0.6: the path only)
+        ("a" * 238, InvalidArgument, 400, "repository name must not be more than 255 characters"),
+        ("a" * 237, NotFound, 404, "No such image: " + "a" * 237 + ":latest"),
     ],
 )
 def test_find_image_errors(name: str, error: type[EngineError], status: int, message: str) -> None:

@@ -1,0 +1,139 @@
+"""Engine 23–28 with the overlay2 (graph driver) store: ``moby/moby`` v28.5.2.
+
+What differs from Engine 20.10:
+
+* ``SharedSize`` counts layers shared with **any** image in the store,
+  intermediates included (since 23.0).
+  [moby v28.5.2 daemon/images/image_list.go · ImageService.Images]
+* ``/system/df`` lists images with ``RepoTags``/``RepoDigests`` ``null`` when
+  empty (never ``<none>`` markers) and an empty build cache as ``[]``.
+  [moby v28.5.2 api/server/router/system/system_routes.go · getDiskUsage]
+* ``docker rm`` of a running container: ``cannot remove container "NAME":
+  container is running: stop the container before removing or force remove``.
+  [moby v28.5.2 daemon/delete.go · containerRm, cleanupContainer]
+* An ambiguous container id prefix is HTTP 400 ``multiple IDs found with
+  provided prefix: X`` (since 24.0). [moby v28.5.2 container/view.go · ViewDB.GetByPrefix]
+* Filters: ``invalid filter 'KEY'`` (lower case).
+  [moby v28.5.2 api/types/filters/parse.go · invalidFilter]
+* Image prune's ``until`` skips images without a creation time.
+  [moby v28.5.2 daemon/images/image_prune.go · ImageService.ImagesPrune]
+* From 28.0 a container's ``image`` mount counts as use of that image on
+  ``rmi``'s reference path. [moby v28.5.2 daemon/images/image_delete.go · ImageDelete]
+* Layers exported by BuildKit stay held by its cache until ``builder prune``
+  removes the records. [moby v28.5.2 builder/builder-next/adapters/snapshot/layer.go · EnsureLayer]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
+
+from .. import _reference_v2_8
+from .. import reference as _ref
+from ..errors import AmbiguousPrefix, Conflict, InvalidArgument, InvalidReference
+from ..model import BuildCacheRecord
+from .base import Engine, Profile
+
+__all__ = ["Overlay2"]
+
+
+class Overlay2(Profile):
+    """Engine 23.0–28.x (and 29 with an upgraded overlay2 store)."""
+
+    family: ClassVar[str] = "Engine 23–28 (overlay2)"
+    shared_size_over: ClassVar[Literal["listed", "all"]] = "all"
+    buildkit_holds_layers: ClassVar[bool] = True
+    until_skips_undated: ClassVar[bool] = True
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine)
+        self.image_mounts_are_use = engine.release >= (28, 0, 0)
+
+    def parse_lookup(self, text: str) -> _ref.Reference | _ref.DigestReference:
+        """Engines 23.0–24.x vendor docker/distribution v2.8 (as 20.10), later ones
+        distribution/reference (v0.5 in 25.0–26.1 upstream, v0.6 from 27.0; Debian's
+        26.1.5 is built with v0.6 and answers as v0.6). See ``docs/reference.md``.
+        [moby v24.0.9 vendor.mod] [moby v28.5.2 vendor.mod]
+        """
+        if self.engine.release < (25, 0, 0):
+            try:
+                return _reference_v2_8.parse_any_reference(text)
+            except InvalidReference as exc:
+                raise InvalidArgument(exc.message) from None
+        return super().parse_lookup(text)
+
+    def df_image_entry(self, entry: dict[str, Any], api: int) -> dict[str, Any]:
+        """df entries skip the list's API conversion: empty lists are ``null``, no markers.
+
+        ``VirtualSize`` still exists below 1.44.
+        [moby v28.5.2 api/server/router/system/system_routes.go · getDiskUsage]
+        """
+        for key in ("RepoTags", "RepoDigests"):
+            value = entry[key]
+            if not value or value in (["<none>:<none>"], ["<none>@<none>"]):
+                entry[key] = None
+        return entry
+
+    def df_build_cache(
+        self, records: Sequence[BuildCacheRecord] | None, api: int
+    ) -> dict[str, Any]:
+        """``BuildCache`` is ``[]`` when empty; ``BuilderSize`` and ``Parent`` below 1.42 only.
+
+        From 1.42 parents are listed under the key ``" Parents"`` (with a
+        leading space, the engine's struct tag), left out when empty.
+        [moby v28.5.2 api/server/router/system/system_routes.go · getDiskUsage]
+        [moby v28.5.2 api/types/build/cache.go · CacheRecord]
+        """
+        shaped = [_cache_record(r, api) for r in records or ()]
+        doc: dict[str, Any] = {"BuildCache": shaped}
+        if api < 42:
+            doc["BuilderSize"] = sum(r.size for r in records or ())
+        return doc
+
+    def invalid_filter(self, spec: str) -> InvalidArgument:
+        return InvalidArgument(f"invalid filter '{spec}'")
+
+    def ambiguous_container(self, prefix: str) -> AmbiguousPrefix:
+        return AmbiguousPrefix(f"multiple IDs found with provided prefix: {prefix}", 400)
+
+    def rm_in_state(self, name: str, full_id: str, state: str) -> Conflict:
+        quoted = _go_quote(name)
+        if state == "paused":
+            cause = "container is paused and must be unpaused first"
+        else:
+            cause = (
+                f"container is {state}: stop the container before removing or force remove"
+            )
+        return Conflict(f"cannot remove container {quoted}: {cause}")
+
+
+def _cache_record(record: BuildCacheRecord, api: int) -> dict[str, Any]:
+    doc = record.to_api()
+    doc.pop("Parent", None)
+    parents = doc.pop(" Parents", None) or doc.pop("Parents", None)
+    if api < 42:
+        if record.parent:
+            doc["Parent"] = record.parent
+    elif parents:
+        doc[" Parents"] = parents
+    return doc
+
+
+def _go_quote(text: str) -> str:
+    """Go's ``%q`` of a string of printable characters (what a name can hold)."""
+    out = ['"']
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
