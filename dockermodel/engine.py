@@ -99,10 +99,17 @@ Payload bodies that came from the cache therefore lack those fields; nothing
 Errors (never a bare ``KeyError`` or a docker-py exception):
 
 * no engine answers → :class:`~dockermodel.errors.EngineUnreachable` with the
-  address (``unix:///var/run/docker.sock``, ``tcp://…``, …);
-* an HTTP error, a timeout, or a body cut off in transfer →
-  :class:`~dockermodel.errors.EngineRequestError` naming the request
-  (``GET /images/sha256:…/json``) and the address;
+  address (``unix:///var/run/docker.sock``, ``tcp://…``, …); the socket
+  refuses this user → its subclass
+  :class:`~dockermodel.errors.EnginePermissionDenied` (the docker client's
+  message);
+* an HTTP error (docker-py's version negotiation included), no answer within
+  the client's timeout (``timeout``, :data:`DEFAULT_TIMEOUT` seconds for a
+  client made here), a connection closed without an answer, or a body cut
+  off in transfer → :class:`~dockermodel.errors.EngineRequestError` naming
+  the request (``GET /images/sha256:…/json``) and the address; an engine
+  that answered ``GET /info`` and then stops answering is one too ("the
+  engine stopped answering during the read"), not an unreachable engine;
 * a body that is not JSON (malformed or truncated) or has the wrong shape →
   :class:`~dockermodel.errors.InvalidPayload` naming the field
   (``images_all[3].Id``, ``image_history['sha256:…']``). Deeper validation of

@@ -2,13 +2,14 @@
 
 Each case mutates a real document (the demo snapshot, a host whose layers
 only histories size, a host with held layers and volumes, recordings of
-Engines 28.5 (containerd store) and 26.1 (overlay2)) one to three times — a value replaced by one of another type or sign, a key or element
-dropped or duplicated, a subtree copied elsewhere, JSON nested hundreds of
-levels deep, a ``ParentId`` pointed at any image (cycles included), a tag
-given to a second image — and then asks everything of the result: the host,
-disk usage, listings, the CLI's tables, every kind of plan and ``apply``,
-and a snapshot round trip. The only outcomes allowed are answers and the
-library's own exceptions (:class:`~dockermodel.errors.DockerModelError`),
+Engines 28.5 (containerd store) and 26.1 (overlay2)) one to three times: a
+value replaced by one of another type or sign, a key or element dropped or
+duplicated, a subtree copied elsewhere, JSON nested hundreds of levels deep,
+a ``ParentId`` pointed at any image (cycles included), a tag given to a
+second image. Then it asks everything of the result: the host, disk usage,
+listings, the CLI's tables, every kind of plan and ``apply``, and a snapshot
+round trip. The only outcomes allowed are answers and the library's own
+exceptions (:class:`~dockermodel.errors.DockerModelError`),
 each case within :data:`CASE_SECONDS`.
 
 ``DOCKERMODEL_FUZZ_SECONDS`` sets the budget (default 4 s; CI uses the
