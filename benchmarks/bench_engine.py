@@ -1,6 +1,6 @@
 """``from_docker`` against a throwaway Engine 20.10.24, measured next to ``docker system df -v``.
 
-Builds the engine state of ENGINE_SCALE.md §1 on a private ``dockerd``
+Builds a classic-builder build host on a private ``dockerd``
 (tests/enginekit.py): 5 bases, then final images ``FROM`` a random earlier
 final image with 1-3 ``COPY`` of 1-6 KB random files and a ``LABEL`` (the
 classic builder leaves an intermediate image per step, so ``images -a`` is
@@ -19,11 +19,12 @@ paired with a run of ``docker system df -v`` (ratio: median of the pairs):
   ``/info``, ``/version``, ``/system/df`` alone.
 
 Every time is printed with its ratio to ``docker system df -v`` measured in
-the same run. Targets (issue 6): cold at most 3x, warm at most 1x.
+the same run. Targets (``docs/engine.md``): cold at most 3x, warm at most 1x.
 
     python benchmarks/bench_engine.py [--images 200] [--repeat 5] [--seed 6]
 
-``--images`` counts final images (bases included); 1000 reproduces the issue.
+``--images`` counts final images (bases included); 1000 is the size
+``docs/engine.md`` reports.
 Needs root, ``dockerd`` and the docker CLI (as the engine tests do).
 """
 
@@ -61,7 +62,7 @@ def _builder(engine: enginekit.Engine) -> enginekit.Engine:
 
 
 def populate(engine: enginekit.Engine, finals: int, seed: int, threads: int = 2) -> None:
-    """The ENGINE_SCALE.md §1 population: ``finals`` final images, ``finals // 10`` containers."""
+    """The build host of the module doc: ``finals`` final images, ``finals // 10`` containers."""
     rng = random.Random(seed)
     built: list[str] = []
     for i in range(min(5, finals)):

@@ -3,8 +3,8 @@
 Synthetic classic-builder payloads (benchmarks/synthetic.py): 10,000 images
 (~120,000 layer references) and 2,000 containers, then ten times that, in the
 same run. Prints the time of each size, the growth ratio (target: at most 12
-for 10x the input) and the engine's own figure for scale (ENGINE_SCALE.md:
-GET /system/df takes ~0.7 s for ~3,000 images).
+for 10x the input) and the engine's own figure for scale (GET /system/df
+takes ~0.7 s for ~3,000 images, as benchmarks/bench_engine.py measures).
 
     python benchmarks/bench_host.py [--sizes 10000,100000] [--repeat 3]
 """

@@ -6,20 +6,20 @@ The API never states a layer's own size (its DiffSize). Two exact sources
 give it:
 
 1. **Size differences.** An image's ``Size`` is the sum of the DiffSizes of
-   its whole chain (R2.3.3). So when chain ``c`` (parent chain ``p``) is the
+   its whole chain. So when chain ``c`` (parent chain ``p``) is the
    top layer of some image and ``p`` is the top of another (or ``c`` is a base
    layer), ``DiffSize(c) = Size(top c) − Size(top p)``. Classic-builder and
    ``docker commit`` hosts make every layer the top of some (possibly
    intermediate) image, so this sizes them all without any history.
 2. **History.** ``/images/{id}/history`` lists one entry per step, newest
    first, with the DiffSize of the step's layer, or 0 for a step that made no
-   layer — which the API does not flag (R2.5.3). Entries are attributed to
+   layer — which the API does not flag. Entries are attributed to
    ``RootFS.Layers`` (base first) as follows, first rule that applies:
 
    a. the image has a parent whose attribution is known, one history entry
       more than it, and the parent's layers plus zero or one: the parent's
-      attribution, plus "layer" for the new entry iff the list grew (exact,
-      R2.5.3);
+      attribution, plus "layer" for the new entry iff the list grew (exact:
+      a build step adds one history entry and at most one layer);
    b. entries with ``Size > 0`` are layers; if that accounts for every layer,
       the zero-size entries are empty steps; if the zero-size entries are
       exactly the missing layers, they all are layers (exact);
@@ -249,7 +249,7 @@ def _parse_images(doc: Mapping[str, Any]) -> dict[str, _Raw]:
 
     # Parent links end at a base image: the engine sets a parent when it
     # creates the child, so no image is its own ancestor.
-    # [M image/store.go · store.SetParent]
+    # [moby v20.10.24 image/store.go · store.SetParent]
     done: set[str] = set()
     for raw in raws.values():
         walk: list[str] = []
@@ -294,7 +294,7 @@ def _assemble(
         repo_tags = _references(raw.repo_tags, f"{path}.RepoTags", digest=False)
         repo_digests = _references(raw.repo_digests, f"{path}.RepoDigests", digest=True)
         # The reference store maps each reference to one image.
-        # [M reference/store.go · store.addReference]
+        # [moby v20.10.24 reference/store.go · store.addReference]
         for refs, key in ((repo_tags, "RepoTags"), (repo_digests, "RepoDigests")):
             for ref in refs:
                 name = str(ref)
@@ -357,7 +357,7 @@ def _held_layers(
     """Read the optional ``held_layers`` extension (not an engine body).
 
     ``{container id: [{"ChainID", "DiffID", "Size"}, …]}`` (base first) records
-    the layer chain of a container whose image was force-deleted (§5.7): the
+    the layer chain of a container whose image was force-deleted: the
     engine keeps those layers for the container but no API call lists them.
     :func:`payloads_from_host` writes it for hosts produced by
     :meth:`Host.apply`, so a snapshot of such a state loses nothing.

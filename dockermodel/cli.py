@@ -404,7 +404,7 @@ def _cmd_ps(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     if not args.size:
         # without -s the CLI asks GET /containers/json without size=1, and the
         # engine leaves both sizes out (omitempty)
-        # [M daemon/list.go · Daemon.reducePsContainer]
+        # [moby v20.10.24 daemon/list.go · Daemon.reducePsContainer]
         for container in containers:
             container.pop("SizeRw", None)
             container.pop("SizeRootFs", None)
@@ -459,7 +459,7 @@ def _cmd_rm(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     one itself; it prints each removed argument as typed. With ``-f``, "No
     such container" errors are printed at once and do not fail the command;
     other errors are printed last, one line each, and the status is 1.
-    [C@v28.2.2 cli/command/container/rm.go · runRm]
+    [docker/cli v28.2.2 cli/command/container/rm.go · runRm]
     """
     removed: list[str] = []
     documents: list[dict[str, Any]] = []

@@ -5,8 +5,9 @@ same containers, same order (newest first), same errors, for the filters
 ``ancestor``, ``before``, ``since``, ``exited``, ``health``, ``id``,
 ``is-task``, ``isolation``, ``label``, ``name``, ``network``, ``publish``,
 ``expose``, ``status`` and ``volume``.
-[M daemon/list.go · Daemon.reduceContainers, foldFilter, includeContainerInList,
-filterByNameIDMatches] [M api/types/filters/parse.go · Args.Match, MatchKVList] at v20.10.24
+[moby v20.10.24 daemon/list.go · Daemon.reduceContainers, foldFilter,
+includeContainerInList, filterByNameIDMatches]
+[moby v20.10.24 api/types/filters/parse.go · Args.Match, MatchKVList]
 
 What the list entries do not show is taken from what they do:
 

@@ -5,8 +5,8 @@ HTTP client for the per-image GETs), and only inside functions,
 so ``import dockermodel`` works without it. The rules below are explained
 with measurements in ``docs/engine.md``.
 
-What is read (API 1.41, ENGINE_SEMANTICS.md R9.1)
--------------------------------------------------
+What is read (API 1.41 and later)
+---------------------------------
 1. ``GET /info`` → ``info`` (the engine's ``ID`` keys the cache; kept in the
    payloads unless ``info=False``) and ``GET /version`` → ``version``;
 2. ``GET /images/json?all=1`` → ``images_all``: tags, digests, parents and
@@ -29,8 +29,8 @@ the caller's client does itself (``docker.from_env()`` asks ``/version``).
 
 Which layers need a history
 ---------------------------
-An image's ``Size`` is the sum of its chain's DiffSizes (R2.3.3), and a chain
-id names its whole prefix (R2.1.2). So if layer ``c`` (below it ``p``) is the
+An image's ``Size`` is the sum of its chain's DiffSizes, and a chain
+id names its whole prefix. So if layer ``c`` (below it ``p``) is the
 top layer of an image ``A`` and ``p`` the top layer of an image ``B`` (any
 image, not only ``A``'s parent), then ``chain(A) = chain(B) + [c]`` and
 ``DiffSize(c) = Size(A) − Size(B)``; a base layer that is some image's top is
@@ -40,7 +40,7 @@ history is read at all. A layer that is the top of no image, or whose lower
 neighbour is the top of no image (BuildKit and pulled images, which hold
 several layers and no intermediates), falls back to a history: the history
 of the image with the shortest chain holding it, plus that image's local
-ancestors (needed to attribute zero-size entries exactly, R2.5.3).
+ancestors (needed to attribute zero-size entries exactly).
 
 Threads and transport
 ---------------------
@@ -75,10 +75,10 @@ in between. The rule:
   are left out *consistently*: dropped from ``images_all``, and absent from
   ``image_inspect`` and ``image_history`` (and the histories that their
   ``Size`` made unnecessary are then read). Nothing else is changed: the
-  engine refuses to delete an image that has children (R5.4) even with
+  engine refuses to delete an image that has children even with
   ``-f``, so no image that is still there can have a vanished parent, and a
   container whose image was force-removed is a state the engine itself
-  produces (R5.7), which :meth:`Host.from_api` accepts.
+  produces, which :meth:`Host.from_api` accepts.
 
 Images created after the listing are simply not seen; containers are listed
 after the images, so a container may name an image younger than the list,
@@ -157,7 +157,7 @@ __all__ = [
 
 #: How many times a read that saw an image vanish is started again (in all).
 DEFAULT_ATTEMPTS = 3
-#: Threads for the per-image requests (ENGINE_SCALE.md §5.5: 8 with docker-py).
+#: Threads for the per-image requests (``docs/engine.md`` measures the choice).
 DEFAULT_WORKERS = 8
 #: Seconds a read runs before the automatic progress line appears on stderr.
 PROGRESS_DELAY = 1.0

@@ -259,8 +259,8 @@ class Conflict(EngineError):
       ``must force``, a running container for ``rm``), ``None`` when unknown;
     * ``reference`` — the name as given, for ``repository_reference``.
 
-    Kinds and the engine's wording [M daemon/images/image_delete.go ·
-    checkImageDeleteConflict, ImageDelete] [M daemon/delete.go · ContainerRm]
+    Kinds and the engine's wording [moby v20.10.24 daemon/images/image_delete.go ·
+    checkImageDeleteConflict, ImageDelete] [moby v20.10.24 daemon/delete.go · ContainerRm]
     at v20.10.24:
 
     * ``dependent_child`` — ``image has dependent child images`` (hard);
@@ -406,7 +406,7 @@ class EnginePermissionDenied(EngineUnreachable):
     """The engine's socket refused this user: the docker client's own message.
 
     ``Got permission denied while trying to connect to the Docker daemon
-    socket at ADDRESS: REASON`` [M client/request.go · Client.doRequest].
+    socket at ADDRESS: REASON`` [moby v20.10.24 client/request.go · Client.doRequest].
     """
 
     def _text(self) -> str:

@@ -125,10 +125,10 @@ class Host(Graph):
         """This host, with the layer chains ``previous`` knew for containers of deleted images.
 
         No API call shows the layers a container keeps after its image was
-        force-deleted (§5.7), so a fresh read has them empty; a host produced
+        force-deleted, so a fresh read has them empty; a host produced
         by :meth:`apply`, or read earlier, still knows them. Carrying them over
         keeps later predictions exact (a layer such a container holds is never
-        freed by a removal, R2.2.4).
+        freed by a removal).
         """
         containers: dict[str, Container] = {}
         layers = dict(self.layers)
@@ -157,11 +157,11 @@ class Host(Graph):
         return DiskUsage.of(self)
 
     def plan_rmi(self, name_or_id: str, force: bool = False, prune: bool = True) -> Plan:
-        """What ``docker rmi [-f] [--no-prune] NAME`` would do (§5); raises Conflict / NotFound."""
+        """What ``docker rmi [-f] [--no-prune] NAME`` would do; raises Conflict / NotFound."""
         return plan_rmi(self, name_or_id, force=force, prune=prune)
 
     def plan_rm(self, name_or_id: str, force: bool = False, volumes: bool = False) -> Plan:
-        """What ``docker rm [-f] [-v] NAME`` would do (§6.4)."""
+        """What ``docker rm [-f] [-v] NAME`` would do."""
         return plan_rm(self, name_or_id, force=force, volumes=volumes)
 
     def plan_image_prune(
@@ -171,13 +171,13 @@ class Host(Graph):
         *,
         now: float | None = None,
     ) -> Plan:
-        """What ``docker image prune [-a]`` would do (§7.1); ``now`` anchors ``until=10m``."""
+        """What ``docker image prune [-a]`` would do; ``now`` anchors ``until=10m``."""
         return plan_image_prune(self, all=all, filters=filters, now=now)
 
     def plan_container_prune(
         self, filters: Mapping[str, Any] | None = None, *, now: float | None = None
     ) -> Plan:
-        """What ``docker container prune`` would do (§7.2); ``now`` anchors ``until=10m``."""
+        """What ``docker container prune`` would do; ``now`` anchors ``until=10m``."""
         return plan_container_prune(self, filters=filters, now=now)
 
     def apply(self, plan: Plan) -> Host:

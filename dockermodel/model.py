@@ -32,10 +32,11 @@ __all__ = [
     "parse_timestamp_ns",
 ]
 
-#: Container states as the engine names them [M container/state.go · State.StateString].
+#: Container states as the engine names them
+#: [moby v20.10.24 container/state.go · State.StateString].
 STATES = ("created", "running", "paused", "restarting", "removing", "exited", "dead")
 #: States whose Running flag is set: ``rm`` needs force, ``rmi`` sees a running
-#: container, ``docker ps`` lists them without ``-a``, prune keeps them (R6.1.3).
+#: container, ``docker ps`` lists them without ``-a``, prune keeps them.
 RUNNING_STATES = frozenset({"running", "paused", "restarting"})
 
 _RFC3339 = re.compile(
@@ -88,8 +89,8 @@ class Layer:
     """A read-only layer, identified by its chain id (content plus position).
 
     ``size`` is the layer's own DiffSize (bytes of the files it adds or
-    rewrites, R2.3.1); ``parent`` the chain id below it (``None`` at the base).
-    Identical content over a different parent is a different layer (R2.1.3).
+    rewrites); ``parent`` the chain id below it (``None`` at the base).
+    Identical content over a different parent is a different layer.
     """
 
     chain_id: str
@@ -103,9 +104,10 @@ class Image:
     """An image: its id, references, parent, creation time, labels and layers.
 
     ``repo_tags`` and ``repo_digests`` hold normalized references in the
-    engine's order (byte order of the fully-qualified strings, R1.5.6);
+    engine's order (byte order of the fully-qualified strings);
     ``layers`` the chain ids base first; ``size`` the sum of their DiffSizes
-    (the engine's ``Size``, R2.3.3 — shared layers not subtracted).
+    (the engine's ``Size`` — shared layers not subtracted;
+    [moby v20.10.24 layer/ro_layer.go · roLayer.Size]).
     """
 
     id: str
@@ -126,7 +128,7 @@ class Image:
 
     @property
     def references(self) -> tuple[Reference, ...]:
-        """Every reference (tags and digests) in the engine's order (R1.5.6)."""
+        """Every reference (tags and digests) in the engine's order."""
         return tuple(sorted(self.repo_tags + self.repo_digests, key=str))
 
     @property
@@ -149,7 +151,7 @@ class Container:
 
     ``image`` is the string it was created with (``Config.Image``), ``image_id``
     the image it runs; ``layers`` the chain ids of the image it was created from
-    (kept even after that image is force-deleted, §5.7) when known.
+    (kept even after that image is force-deleted) when known.
     ``size_rw`` / ``size_root_fs`` are 0 when the engine left them out.
     Fields the model does not interpret (ports, host config, network settings,
     mounts) are kept frozen in ``extra`` so ``to_api()`` can return them.
@@ -187,7 +189,7 @@ class Container:
 
     @property
     def running(self) -> bool:
-        """The engine's Running flag: running, paused and restarting (R6.1.3)."""
+        """The engine's Running flag: running, paused and restarting."""
         return self.state in RUNNING_STATES
 
     _MODELED = frozenset(

@@ -1,7 +1,7 @@
 """Image references, parsed and normalized as the Docker engine does.
 
-A snake_case mirror of distribution/reference v0.6.0 (GRAMMAR.md), the
-package moby and the docker CLI use:
+A snake_case mirror of distribution/reference v0.6.0 (``docs/reference.md``),
+the package moby and the docker CLI use:
 
 * :func:`parse` — the raw grammar, no normalization (``Parse``);
 * :func:`parse_normalized_named` — what ``docker pull ubuntu`` does:

@@ -6,13 +6,16 @@ a reference count per layer) and returns a :class:`Plan`: the records the
 engine would answer plus what changed. Nothing is touched; :func:`apply_plan`
 (``Host.apply``) gives the host after the engine carried the plan out.
 
-Sources of truth: ENGINE_SEMANTICS.md §5 (image delete), §6.4 (container
-delete), §7.1-7.2 (prunes), §2.2 (who holds a layer), §1.6-1.7 (lookup).
-[M daemon/images/image_delete.go · ImageService.ImageDelete, imageDeleteHelper,
-checkImageDeleteConflict] [M daemon/images/image_prune.go · ImagesPrune]
-[M daemon/delete.go · ContainerRm, cleanupContainer] [M daemon/prune.go · ContainersPrune]
+Sources of truth, in plain words in ``docs/removal.md``:
+[moby v20.10.24 daemon/images/image_delete.go · ImageService.ImageDelete,
+imageDeleteHelper, checkImageDeleteConflict]
+[moby v20.10.24 daemon/images/image_prune.go · ImageService.ImagesPrune]
+[moby v20.10.24 daemon/delete.go · Daemon.ContainerRm, cleanupContainer]
+[moby v20.10.24 daemon/prune.go · Daemon.ContainersPrune]
+[moby v20.10.24 layer/layer_store.go · layerStore.releaseLayer] (who holds a layer)
+[moby v20.10.24 daemon/images/image.go · ImageService.GetImage] (lookup)
 
-Choices where the engine is nondeterministic (pitfall 18), made once here:
+Choices where the engine is nondeterministic (it walks Go maps), made once here:
 
 * when several containers qualify for a conflict message, the **newest**
   container (``Host.containers`` order) is named — the engine names the first
@@ -102,7 +105,7 @@ class Record:
 
     ``value`` is a familiar reference for ``Untagged`` (``app:1``,
     ``app@sha256:…``) and ``sha256:<hex>`` for ``Deleted`` — an image id or a
-    layer chain id (R5.1.2).
+    layer chain id.
     """
 
     kind: str
@@ -126,7 +129,7 @@ class Plan:
     the ``(image id, canonical reference)`` pairs removed; ``deleted_layers``
     the chain ids the records report freed; ``silent_layers`` chain ids freed
     without any report (held only by a removed container whose image was
-    force-deleted, §5.7). ``space_reclaimed`` is the engine's figure (prunes:
+    force-deleted). ``space_reclaimed`` is the engine's figure (prunes:
     ``SpaceReclaimed``; ``rmi``: the same rule, bytes of the layer records;
     ``rm``: the container's ``SizeRw``); ``bytes_freed`` counts every byte
     that leaves the disk, silent layers included.
@@ -265,7 +268,10 @@ class CleanupPlan:
 
 
 def _is_single_reference(refs: Sequence[Any]) -> bool:
-    """``isSingleReference``: the references name one thing (R5.2 table)."""
+    """``isSingleReference``: the references name one thing.
+
+    [moby v20.10.24 daemon/images/image_delete.go · isSingleReference]
+    """
     if len(refs) <= 1:
         return len(refs) == 1
     single = None
@@ -374,11 +380,12 @@ class _State:
     """A mutable working copy of a host, built in O(size of host).
 
     ``rc[c]`` is the layer store's reference count of chain id ``c``
-    (R2.2.2): one per live image whose *top* layer is ``c``, one per live
+    [moby v20.10.24 layer/layer_store.go · layerStore.Register, releaseLayer]:
+    one per live image whose *top* layer is ``c``, one per live
     container whose creation-image chain ends in ``c``, one per layer whose
     parent is ``c``. Releasing a top layer cascades downwards while counts
-    reach zero (R2.2.3), which frees exactly the layers in no remaining
-    image's chain and no container's chain (R2.2.4) and costs only the
+    reach zero, which frees exactly the layers in no remaining
+    image's chain and no container's chain and costs only the
     layers freed.
     """
 
@@ -513,7 +520,7 @@ class _State:
         return freed
 
     def delete_container(self, container: Container) -> None:
-        """``cleanupContainer``: release the container's layers (silently, §5.7)."""
+        """``cleanupContainer``: release the container's layers (silently)."""
         del self.containers[container.id]
         users = self.users[container.image_id] = [
             u for u in self.users[container.image_id] if u != container.id
@@ -530,7 +537,7 @@ class _State:
 
 
 # --------------------------------------------------------------------------
-# Image delete (§5)
+# Image delete
 # --------------------------------------------------------------------------
 
 
@@ -549,7 +556,7 @@ _KIND_OF_REASON = {
 def _conflict(
     state: _State, image_id: str, hard: bool, soft: bool, referenced: bool
 ) -> _Found | None:
-    """``checkImageDeleteConflict`` in the engine's order (R5.4 step 1); no message yet."""
+    """``checkImageDeleteConflict`` in the engine's order; no message yet."""
     if hard:
         if state.children.get(image_id):
             return True, "image has dependent child images", None, False
@@ -593,7 +600,7 @@ def _conflict_error(state: _State, image_id: str, found: _Found) -> Conflict:
 
 
 def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool) -> None:
-    """``imageDeleteHelper`` (R5.4), iterative over the parent walk."""
+    """``imageDeleteHelper``, iterative over the parent walk."""
     while True:
         found = _conflict(state, image_id, hard=True, soft=not force, referenced=True)
         if found is not None:
@@ -633,14 +640,14 @@ def _image_mount_user(state: _State, image_id: str) -> Container | None:
 
 
 def _is_image_id_prefix(image_id: str, name: str) -> bool:
-    """``isImageIDPrefix``: ``name`` starts ``sha256:<hex>`` or ``<hex>`` (R5.2)."""
+    """``isImageIDPrefix``: ``name`` starts ``sha256:<hex>`` or ``<hex>``."""
     return image_id.startswith(name) or image_id.partition(":")[2].startswith(name)
 
 
 def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: bool) -> None:
-    """``ImageService.ImageDelete`` on an image already found by ``name`` (R5.3).
+    """``ImageService.ImageDelete`` on an image already found by ``name``.
 
-    Raises :class:`Conflict` before any change, as the engine does (R5.1.3).
+    Raises :class:`Conflict` before any change, as the engine does.
     """
     refs = state.refs.get(image_id, [])
     if not _is_image_id_prefix(image_id, name):
@@ -693,9 +700,9 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
 
 
 def _lookup(host: Graph, name: str) -> str:
-    """``GetImage`` (R1.6) on the unmodified host; returns the image id.
+    """``GetImage`` on the unmodified host; returns the image id.
 
-    A blank name is the delete route's own error (R5.1.1).
+    A blank name is the delete route's own error.
     """
     if name == "":
         raise InvalidArgument("image name cannot be blank")
@@ -703,14 +710,14 @@ def _lookup(host: Graph, name: str) -> str:
 
 
 def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) -> Plan:
-    """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do (§5).
+    """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do.
 
     The request takes the *ID path* when ``name`` is a prefix of the found
     image's ``sha256:<hex>`` or ``<hex>``, the *reference path* otherwise
-    (R5.2). Conflicts raise :class:`~dockermodel.Conflict` (409) and unknown
+    (``isImageIDPrefix``). Conflicts raise :class:`~dockermodel.Conflict` (409) and unknown
     names :class:`~dockermodel.NotFound` (404), with the engine's messages;
     a blank or unparsable name :class:`~dockermodel.InvalidArgument` (400).
-    [M daemon/images/image_delete.go · ImageService.ImageDelete]
+    [moby v20.10.24 daemon/images/image_delete.go · ImageService.ImageDelete]
     """
     image_id = _lookup(host, name)
     state = _State(host)
@@ -719,7 +726,7 @@ def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) ->
 
 
 # --------------------------------------------------------------------------
-# Container delete (§6.4)
+# Container delete
 # --------------------------------------------------------------------------
 
 
@@ -746,7 +753,7 @@ def _volume_names(container: Container) -> list[tuple[str, bool]]:
 def _remove_container(
     state: _State, container: Container, name: str, force: bool, volumes: bool
 ) -> None:
-    """``ContainerRm`` + ``cleanupContainer`` (R6.4.2-R6.4.5)."""
+    """``ContainerRm`` + ``cleanupContainer``."""
     if container.state == "removing":
         raise Conflict(
             f"removal of container {name} is already in progress",
@@ -777,17 +784,18 @@ def _remove_container(
 
 
 def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) -> Plan:
-    """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do (§6.4).
+    """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do.
 
-    Lookup per R1.7 (full id, exact name, unique prefix). A running, paused or
+    Lookup as ``GetContainer`` (full id, exact name, unique prefix). A running, paused or
     restarting container needs ``force`` (409 otherwise, with the engine's
     message naming the full id); a container being removed answers 409
     ``removal of container NAME is already in progress``. With ``volumes``
     the container's anonymous volumes that no other container mounts are
     removed (see :func:`_volume_names` for how "anonymous" is decided).
     ``to_api()`` is ``None`` (HTTP 204). Layers of a force-deleted image that
-    only this container held are freed silently (``silent_layers``, §5.7).
-    [M daemon/delete.go · ContainerRm, cleanupContainer] [M daemon/mounts.go · removeMountPoints]
+    only this container held are freed silently (``silent_layers``).
+    [moby v20.10.24 daemon/delete.go · Daemon.ContainerRm, cleanupContainer]
+    [moby v20.10.24 daemon/mounts.go · Daemon.removeMountPoints]
     """
     container = host.find_container(name)
     state = _State(host)
@@ -797,7 +805,7 @@ def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) 
 
 
 # --------------------------------------------------------------------------
-# Prune filters (§7)
+# Prune filters
 # --------------------------------------------------------------------------
 
 _DURATION_UNITS = {
@@ -819,12 +827,12 @@ _DATE = re.compile(
 
 
 def _until_ns(value: str, now_ns: int) -> int:
-    """``GetTimestamp`` + ``ParseTimestamps``: the ``until`` value as nanoseconds (R7.1.2).
+    """``GetTimestamp`` + ``ParseTimestamps``: the ``until`` value as nanoseconds.
 
     A Go duration is relative to ``now`` and truncated to seconds; an
     RFC 3339-like date/time without a zone is read as UTC (the engine uses
     the daemon's local zone); ``sss[.nnnnnnnnn]`` is a Unix time.
-    [M api/types/time/timestamp.go · GetTimestamp, ParseTimestamps]
+    [moby v20.10.24 api/types/time/timestamp.go · GetTimestamp, ParseTimestamps]
     """
     m = _DURATION.match(value)
     if m and value != "0":
@@ -894,7 +902,7 @@ def _match_kv(values: Iterable[str], labels: Mapping[str, str]) -> bool:
 
 
 def _match_labels(args: Mapping[str, tuple[str, ...]], labels: Mapping[str, str] | None) -> bool:
-    """``matchLabels``: all ``label`` values match and not all ``label!`` values (R7.1.3)."""
+    """``matchLabels``: all ``label`` values match and not all ``label!`` values."""
     labels = labels or {}
     if args.get("label") and not _match_kv(args["label"], labels):
         return False
@@ -906,7 +914,7 @@ def _go_list(values: Iterable[str]) -> str:
 
 
 # --------------------------------------------------------------------------
-# Image prune (§7.1)
+# Image prune
 # --------------------------------------------------------------------------
 
 
@@ -917,7 +925,7 @@ def plan_image_prune(
     *,
     now: float | None = None,
 ) -> Plan:
-    """What ``docker image prune [-a] [--filter …]`` (``POST /images/prune``) would do (§7.1).
+    """What ``docker image prune [-a] [--filter …]`` (``POST /images/prune``) would do.
 
     As the CLI does, ``all`` adds ``dangling=false`` (else ``dangling=true``)
     to ``filters``. Candidates are fixed first: heads (no child) in dangling
@@ -930,7 +938,7 @@ def plan_image_prune(
     gone are skipped silently. ``SpaceReclaimed`` is the DiffSize of every
     layer named in a ``Deleted`` record. ``now`` (Unix seconds) anchors a
     duration ``until``.
-    [M daemon/images/image_prune.go · ImageService.ImagesPrune]
+    [moby v20.10.24 daemon/images/image_prune.go · ImageService.ImagesPrune]
     """
     args = _prune_args(host, filters, _IMAGE_PRUNE_FILTERS)
     args["dangling"] = (*args.get("dangling", ()), "false" if all else "true")
@@ -981,21 +989,21 @@ def plan_image_prune(
 
 
 # --------------------------------------------------------------------------
-# Container prune (§7.2)
+# Container prune
 # --------------------------------------------------------------------------
 
 
 def plan_container_prune(
     host: Graph, filters: Mapping[str, Any] | None = None, *, now: float | None = None
 ) -> Plan:
-    """What ``docker container prune [--filter …]`` (``POST /containers/prune``) would do (§7.2).
+    """What ``docker container prune [--filter …]`` (``POST /containers/prune``) would do.
 
     Removes, newest first, every container whose Running flag is clear
     (created, exited, dead; ``removing`` ones fail and are skipped), as
     ``rm`` without force and without ``-v``, subject to ``until`` (created
     after it: kept; the API gives creation times in whole seconds) and
     ``label`` / ``label!``. ``SpaceReclaimed`` = Σ positive ``SizeRw``.
-    [M daemon/prune.go · Daemon.ContainersPrune]
+    [moby v20.10.24 daemon/prune.go · Daemon.ContainersPrune]
     """
     args = _prune_args(host, filters, _CONTAINER_PRUNE_FILTERS)
     until = _until(args, now)
@@ -1028,7 +1036,7 @@ def apply_plan(host: _G, plan: Plan) -> _G:
     volumes leave the volume list and the volumes a removed container
     mounted lose one from their ``RefCount``. Containers whose image was
     deleted keep ``image_id`` and ``layers`` (their layers stay on disk,
-    §5.7), so ``Host.container_image_field`` reports ``sha256:<id>``.
+    see ``docs/removal.md``), so ``Host.container_image_field`` reports ``sha256:<id>``.
     """
     _check_plan_is_for(host, plan)
     deleted = set(plan.deleted_images)
@@ -1138,7 +1146,7 @@ def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> C
        Running flag is clear (newest first), so the images behind them
        become removable (as ``docker system prune`` orders its steps).
     2. Images no remaining container uses, children before parents: while an
-       image has references that are not "single" (R5.2), ``docker rmi
+       image has references that are not "single", ``docker rmi
        <ref>`` untags one (reference path, no conflict possible: nothing uses
        it); then ``docker rmi sha256:<id>`` (ID path) removes the last
        references, deletes it and walks up its untagged parents. With
@@ -1199,8 +1207,8 @@ def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     """For every image, the bytes ``docker rmi -f sha256:<id>`` would free (0 when it fails).
 
     That request deletes the image unless it has child images or a running
-    container uses it (hard conflicts, R5.4), then walks up its untagged
-    parents that have no other child and no container (R5.4 step 6). It
+    container uses it (hard conflicts), then walks up its untagged
+    parents that have no other child and no container (its parent walk). It
     frees the layers of those images that no other image and no container
     holds. Each image is on the parent walk of at most one other image, so
     the whole map costs O(size of host).
@@ -1390,7 +1398,7 @@ def plan_image_cleanup(host: Graph, name: str) -> CleanupPlan:
 
     No step needs ``-f``; each step's bytes are its own. Linear in the size
     of the host plus the work of the steps.
-    [M daemon/images/image_delete.go · ImageService.ImageDelete, imageDeleteHelper]
+    [moby v20.10.24 daemon/images/image_delete.go · ImageService.ImageDelete, imageDeleteHelper]
     """
     image_id = _lookup(host, name)
     state = _State(host)
@@ -1449,9 +1457,10 @@ class VolumePruneRule:
     ``com.docker.volume.anonymous`` go (the engine adds that label filter);
     ``all_filter``: the engine accepts the ``all`` filter, and ``docker
     volume prune -a`` sends it.
-    [M volume/service/service.go · VolumesService.Prune] [M volume/service/convert.go ·
-    withPrune] [M api/server/router/volume/volume_routes.go · postVolumesPrune] at v28.5.2;
-    [M volume/service/service.go · VolumesService.Prune] at v20.10.24
+    [moby v28.5.2 volume/service/service.go · VolumesService.Prune]
+    [moby v28.5.2 volume/service/convert.go · withPrune]
+    [moby v28.5.2 api/server/router/volume/volume_routes.go · postVolumesPrune];
+    [moby v20.10.24 volume/service/service.go · VolumesService.Prune]
     """
 
     anonymous_only: bool
@@ -1502,7 +1511,8 @@ def plan_volume_prune(
     the same directory walk). The engine visits volumes in map order; the
     plan lists them by name. Needs the volumes of ``/system/df``: a host
     read without it has none.
-    [M volume/service/service.go · VolumesService.Prune] [C cli/command/volume/prune.go · runPrune]
+    [moby v20.10.24 volume/service/service.go · VolumesService.Prune]
+    [docker/cli v28.2.2 cli/command/volume/prune.go · runPrune]
     """
     rule = rule if rule is not None else volume_prune_rule(host)
     args = normalize_filters(filters)
@@ -1580,7 +1590,7 @@ def plan_build_cache_prune(
     nothing, 0 bytes. With records, ``until`` and the field filters are not
     evaluated and BuildKit's parent links are not followed: the plan is then
     an estimate (:attr:`SystemPrunePlan.unknown` says so).
-    [M builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo] at v20.10.24
+    [moby v20.10.24 builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo]
     """
     args = _prune_args(host, filters, _BUILD_CACHE_FILTERS)
     if args.get("until") and args.get("unused-for"):
@@ -1636,7 +1646,7 @@ class SystemPrunePlan:
     not read), ``build cache`` when BuildKit records exist. When a step is
     refused (a filter it does not accept), ``refusal`` is the engine's error
     and the steps before it are the ones that ran.
-    [C cli/command/system/prune.go · runPrune] at v28.2.2
+    [docker/cli v28.2.2 cli/command/system/prune.go · runPrune]
     """
 
     steps: tuple[tuple[str, Plan | None], ...]
@@ -1702,7 +1712,7 @@ def plan_system_prune(
     sends ``all`` here), image prune (``dangling=true``, or ``false`` with
     ``all``), build cache prune (``all`` as given). A step the engine
     refuses ends the sequence, as the CLI stops at the first error.
-    [C cli/command/system/prune.go · runPrune] at v28.2.2
+    [docker/cli v28.2.2 cli/command/system/prune.go · runPrune]
     """
     args = normalize_filters(filters)
     if volumes and "until" in args:

@@ -21,7 +21,7 @@ only show one at a time:
 
 Every refusal is a :class:`~dockermodel.Conflict` whose structured fields
 name all the holders of its kind. The engine rules are those of
-:mod:`dockermodel.removal` [M daemon/images/image_delete.go ·
+:mod:`dockermodel.removal` [moby v20.10.24 daemon/images/image_delete.go ·
 ImageService.ImageDelete, checkImageDeleteConflict, imageDeleteHelper] at
 v20.10.24; docs/removal.md explains them.
 """
@@ -408,7 +408,7 @@ def _goes_with(host: Host, image: Image) -> set[str]:
     """The image and the untagged ancestors its delete walks up to (parent walk, prune=true).
 
     An ancestor is taken while it has no reference, no container and no
-    other child. [M daemon/images/image_delete.go · imageDeleteHelper]
+    other child. [moby v20.10.24 daemon/images/image_delete.go · imageDeleteHelper]
     """
     taken = {image.id}
     current = image

@@ -1,4 +1,4 @@
-"""The fast read of ``dockermodel.engine`` (issue 6): minimal reads, threads, cache, progress.
+"""The fast read of ``dockermodel.engine``: minimal reads, threads, cache, progress.
 
 Against the throwaway engine: the requests sent are exactly the minimal set
 (no history on a classic-builder host; one for an image loaded without its
@@ -116,7 +116,7 @@ def _assert_equal_hosts(cached: Host, fresh: Host) -> None:
     assert cached.layers == fresh.layers
     assert cached.containers == fresh.containers
     assert cached.version == fresh.version
-    # same-second images are listed in no fixed order (R3.4.2): rows in Id order
+    # same-second images are listed in no fixed order: rows in Id order
     usage = [host.disk_usage().to_api() for host in (cached, fresh)]
     for document in usage:
         for key in ("Images", "Containers"):
@@ -208,7 +208,7 @@ def test_warm_read_sends_no_per_image_request(
     warm = adapter.read_payloads(engine.client, progress=lambda d, t: calls.append((d, t)))
     assert recorder.paths() == _fixed([])
     assert calls == []
-    # same-second images come in no fixed order (R3.4.2): compare in Id order
+    # same-second images come in no fixed order: compare in Id order
     assert sorted(warm["images_all"], key=_id) == sorted(cold["images_all"], key=_id)
     for image_id, body in cold["image_inspect"].items():
         assert warm["image_inspect"][image_id] == cache_module.immutable_inspect(body)

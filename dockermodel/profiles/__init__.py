@@ -49,7 +49,8 @@ VERIFIED = {"20.10": "20.10.24", "overlay2": "28.5.2", "containerd": "28.5.2"}
 #: The engine assumed for a payload document without a ``version`` body.
 DEFAULT_ENGINE = Engine("28.5.2", "1.51", "overlay2")
 
-# Maximum API version per engine release [moby api/common.go · DefaultVersion].
+# Maximum API version per engine release [moby api/common.go · DefaultVersion,
+# at each release's tag].
 _MAX_API = (
     ((20, 10), "1.41"),
     ((23, 0), "1.42"),
