@@ -145,7 +145,7 @@ def test_client_kinds_docker_client_api_client_and_environment(
     # objects in that version's shapes
     assert by_env["api_version"] == engine.spec.release.api
     assert sorted(_ids(by_env["images_all"])) == sorted(_ids(by_api["images_all"]))
-    assert list(by_env["image_inspect"]) == list(by_api["image_inspect"])
+    assert sorted(by_env["image_inspect"]) == sorted(by_api["image_inspect"])
     if by_env["api_version"] == by_api["api_version"]:
         assert _by_id(by_env["images_all"]) == _by_id(by_api["images_all"])
         assert by_env["image_inspect"] == by_api["image_inspect"]
