@@ -7,13 +7,14 @@ answer — disk usage and what ``docker rmi`` / ``rm`` / prune would do —
 without touching anything.
 
 The host graph and the adapter are imported lazily, so a user who only parses
-references needs neither ``docker`` nor ``hypothesis``.
+references needs neither ``docker`` nor ``hypothesis``; type checkers see the
+real names (``dockermodel.from_docker()`` is a :class:`Host`, not ``Any``).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     AmbiguousPrefix,
@@ -26,8 +27,16 @@ from .errors import (
     InvalidPayload,
     InvalidReference,
     NotFound,
+    PlanMismatch,
     SnapshotError,
 )
+
+if TYPE_CHECKING:  # the names _LAZY imports on first use, for type checkers
+    from .engine import from_docker
+    from .host import Host
+    from .model import BuildCacheRecord, Container, Image, Layer, Volume
+    from .removal import Plan
+    from .usage import DiskUsage
 
 __version__ = "0.1.0"
 
@@ -65,6 +74,7 @@ __all__ = [
     "Layer",
     "NotFound",
     "Plan",
+    "PlanMismatch",
     "SnapshotError",
     "Volume",
     "__version__",

@@ -2,10 +2,10 @@
 
 What is kept
 ------------
-An image id is the SHA-256 of the image's config (R2.1.1), so for one
+An image id is the SHA-256 of the image's config, so for one
 engine the inspect body's config-derived fields and its layers never change
 while the id exists: ``Id``, ``Created``, ``RootFS`` (the diff ids), ``Size``
-and ``VirtualSize`` (the sum of its layers' DiffSizes, R2.3.3), ``Config``,
+and ``VirtualSize`` (the sum of its layers' DiffSizes), ``Config``,
 ``ContainerConfig``, ``Architecture``, … The fields that *can* change for an
 id are never cached: ``RepoTags``, ``RepoDigests`` (tags and pulls),
 ``Parent`` (parents are read fresh from the list), ``Metadata``

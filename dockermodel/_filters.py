@@ -1,7 +1,7 @@
 """The engine's filter arguments (``filters.Args``) in one normal form.
 
 The API takes ``{"key": {"value": true}}``; docker-py and older clients send
-``{"key": ["value"]}`` (both accepted, R3.3.1). Users of this library may also
+``{"key": ["value"]}`` (both accepted). Users of this library may also
 write a bare value (``{"dangling": True}``, ``{"label": "a=b"}``). Every form
 becomes ``{key: (value, …)}`` with string values, in first-seen order.
 """

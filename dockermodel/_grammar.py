@@ -1,7 +1,7 @@
 """The grammar of image references, digests and shell patterns (private).
 
 The reference grammar of distribution/reference v0.6.0, in our own words
-(GRAMMAR.md §1; character classes are ASCII only)::
+(``docs/reference.md``; character classes are ASCII only)::
 
     reference     := name [ ":" tag ] [ "@" digest ]
     name          := [ domain "/" ] path
@@ -27,8 +27,8 @@ The reference grammar of distribution/reference v0.6.0, in our own words
 Every pattern is used with :meth:`re.Pattern.fullmatch`, never with a bare
 ``$`` (which would accept a trailing newline). The separator is written as
 "one or more hyphens", so stdlib :mod:`re` matches in time linear in the
-input on the hostile inputs of GRAMMAR.md §9 (``tests/test_reference_linear.py``
-measures the growth).
+input on hostile inputs such as ``a`` followed by thousands of ``-``
+(``tests/test_reference_linear.py`` measures the growth).
 
 The domain of a name is captured by the leftmost-first rule of the Go
 regexp: when a name has a ``/`` and the text before the first ``/`` matches

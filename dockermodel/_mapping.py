@@ -6,20 +6,20 @@ The API never states a layer's own size (its DiffSize). Two exact sources
 give it:
 
 1. **Size differences.** An image's ``Size`` is the sum of the DiffSizes of
-   its whole chain (R2.3.3). So when chain ``c`` (parent chain ``p``) is the
+   its whole chain. So when chain ``c`` (parent chain ``p``) is the
    top layer of some image and ``p`` is the top of another (or ``c`` is a base
    layer), ``DiffSize(c) = Size(top c) − Size(top p)``. Classic-builder and
    ``docker commit`` hosts make every layer the top of some (possibly
    intermediate) image, so this sizes them all without any history.
 2. **History.** ``/images/{id}/history`` lists one entry per step, newest
    first, with the DiffSize of the step's layer, or 0 for a step that made no
-   layer — which the API does not flag (R2.5.3). Entries are attributed to
+   layer — which the API does not flag. Entries are attributed to
    ``RootFS.Layers`` (base first) as follows, first rule that applies:
 
    a. the image has a parent whose attribution is known, one history entry
       more than it, and the parent's layers plus zero or one: the parent's
-      attribution, plus "layer" for the new entry iff the list grew (exact,
-      R2.5.3);
+      attribution, plus "layer" for the new entry iff the list grew (exact:
+      a build step adds one history entry and at most one layer);
    b. entries with ``Size > 0`` are layers; if that accounts for every layer,
       the zero-size entries are empty steps; if the zero-size entries are
       exactly the missing layers, they all are layers (exact);
@@ -49,8 +49,8 @@ import attrs
 
 from . import _fields as f
 from . import reference as _ref
-from ._frozen import FrozenDict, bulk
-from .digest import chain_id
+from ._frozen import FrozenDict, bulk, freeze, thaw
+from .digest import chain_id, short_id
 from .errors import InvalidPayload, InvalidReference
 from .graph import Graph
 from .model import (
@@ -207,7 +207,7 @@ class _Raw:
 def _references(
     values: Sequence[str], index: int, field: str, digest: bool
 ) -> tuple[_ref.Reference, ...]:
-    """``images_all[index].<field>`` (tags or digests) as normalized references, sorted (R1.5.6)."""
+    """``images_all[index].<field>`` (tags or digests) as normalized references, sorted."""
     if not values:
         return ()
     refs = []
@@ -361,7 +361,39 @@ def _parse_images(
     for raw in pending:
         raw.chain = chains.of(raw.diff_ids)
         raw.pending = False
+    _refuse_parent_cycles(raws)
     return raws
+
+
+def _refuse_parent_cycles(raws: Mapping[str, _Raw]) -> None:
+    """Parent links end at a base image: the engine sets a parent when it
+    creates the child, so no image is its own ancestor.
+    [moby v20.10.24 image/store.go · store.SetParent]
+
+    Each image's walk up its parents stops at the first image an earlier
+    walk reached, so every image is entered once.
+    """
+    reached: dict[str, int] = {}  # image id -> the walk that reached it
+    for n, raw in enumerate(raws.values()):
+        current: str | None = raw.id
+        while current is not None and current not in reached:
+            node = raws.get(current)
+            if node is None:
+                break
+            reached[current] = n
+            current = node.parent
+        if current is not None and reached.get(current) == n:
+            loop = [current]
+            step = raws[current].parent
+            while step != current:
+                assert step is not None
+                loop.append(step)
+                step = raws[step].parent
+            loop.append(current)
+            raise InvalidPayload(
+                f"images_all[{raws[current].index}].ParentId",
+                "parent cycle: " + " -> ".join(short_id(i) for i in loop),
+            )
 
 
 _ABSENT: Any = object()
@@ -390,7 +422,7 @@ def _quick_raw(
         return None
     created = s.get("Created")
     size = s.get("Size")
-    if type(created) is not int or type(size) is not int:
+    if type(created) is not int or type(size) is not int or size < 0:
         return None
     labels = s.get("Labels")
     if labels is not None:
@@ -447,8 +479,10 @@ def _quick_inspect(ins: Any, valid: set[str]) -> tuple[tuple[str, ...], int] | N
         return None
     if not known:
         for d in diff_ids:
+            if type(d) is not str:
+                return None
             if d not in valid:
-                if type(d) is not str or _IMAGE_ID.match(d) is None:
+                if _IMAGE_ID.match(d) is None:
                     return None
                 valid.add(d)
     text = ins.get("Created")
@@ -501,7 +535,10 @@ def _quick_history(entries: Any) -> bool:
     if type(entries) is not list:
         return False
     for entry in entries:
-        if type(entry) is not dict or type(entry.get("Size")) is not int:
+        if type(entry) is not dict:
+            return False
+        size = entry.get("Size")
+        if type(size) is not int or size < 0:
             return False
     return True
 
@@ -511,8 +548,11 @@ def _checked_history(image_id: str, histories: Mapping[str, Any]) -> list[Mappin
     hpath = f"image_history[{image_id!r}]"
     entries = list(f.arr(histories[image_id], hpath))
     for k, entry in enumerate(entries):
-        if type(entry) is not dict or type(entry.get("Size")) is not int:
-            f.integer(f.obj(entry, f"{hpath}[{k}]"), "Size", f"{hpath}[{k}]")
+        size = entry.get("Size") if type(entry) is dict else None
+        if type(size) is not int:
+            size = f.integer(f.obj(entry, f"{hpath}[{k}]"), "Size", f"{hpath}[{k}]")
+        if size < 0:
+            raise InvalidPayload(f"{hpath}[{k}].Size", f"negative size {size}")
     return entries
 
 
@@ -567,13 +607,16 @@ def _checked_raw(
     created_text = f.string(ins, "Created", ipath)
     created_ns = parse_timestamp_ns(created_text, f"{ipath}.Created")
     entries = _checked_history(image_id, histories) if image_id in histories else None
+    size = f.integer(s, "Size", path)
+    if size < 0:
+        raise InvalidPayload(f"{path}.Size", f"negative size {size}")
     return _Raw(
         index=i,
         id=image_id,
         parent=parent,
         created=f.integer(s, "Created", path),
         created_ns=created_ns,
-        size=f.integer(s, "Size", path),
+        size=size,
         labels=f.labels(s, "Labels", path),
         repo_tags=f.strings(s, "RepoTags", path),
         repo_digests=f.strings(s, "RepoDigests", path),
@@ -591,6 +634,7 @@ def _assemble(
 ) -> HostParts:
     layers: dict[str, Layer] = {}
     images: dict[str, Image] = {}
+    owners: dict[str, tuple[str, str]] = {}  # reference -> (image id, field)
     taken: set[str] = set()
     #: Σ DiffSize of each chain id's whole chain, worked out once per layer
     totals: dict[str, int] = {"": 0}
@@ -614,10 +658,26 @@ def _assemble(
         if totals[top] != raw.size:
             # not the layer store's arithmetic: keep the engine's figure, say so
             taken.add(f"images[{raw.id}].size")
+        repo_tags = _references(raw.repo_tags, raw.index, "RepoTags", digest=False)
+        repo_digests = _references(raw.repo_digests, raw.index, "RepoDigests", digest=True)
+        if repo_tags or repo_digests:
+            # The reference store maps each reference to one image.
+            # [moby v20.10.24 reference/store.go · store.addReference]
+            path = f"images_all[{raw.index}]"
+            for refs, key in ((repo_tags, "RepoTags"), (repo_digests, "RepoDigests")):
+                for ref in refs:
+                    name = str(ref)
+                    if name in owners:
+                        owner, where = owners[name]
+                        what = "twice" if owner == raw.id else f"also by {owner} ({where})"
+                        raise InvalidPayload(
+                            f"{path}.{key}", f"{_ref.familiar_string(ref)} is listed {what}"
+                        )
+                    owners[name] = (raw.id, f"{path}.{key}")
         images[raw.id] = Image(
             id=raw.id,
-            repo_tags=_references(raw.repo_tags, raw.index, "RepoTags", digest=False),
-            repo_digests=_references(raw.repo_digests, raw.index, "RepoDigests", digest=True),
+            repo_tags=repo_tags,
+            repo_digests=repo_digests,
             parent=raw.parent,
             created=raw.created,
             created_ns=raw.created_ns,
@@ -656,7 +716,7 @@ def _assemble(
             )
     version = doc.get("version")
     if version is not None:
-        version = FrozenDict(f.obj(version, "version"))
+        version = freeze(f.obj(version, "version"), "version")
     return HostParts(
         images, containers, layers, volumes, build_cache, version, engine, frozenset(taken)
     )
@@ -668,7 +728,7 @@ def _held_layers(
     """Read the optional ``held_layers`` extension (not an engine body).
 
     ``{container id: [{"ChainID", "DiffID", "Size"}, …]}`` (base first) records
-    the layer chain of a container whose image was force-deleted (§5.7): the
+    the layer chain of a container whose image was force-deleted: the
     engine keeps those layers for the container but no API call lists them.
     :func:`payloads_from_host` writes it for hosts produced by
     :meth:`Host.apply`, so a snapshot of such a state loses nothing.
@@ -680,17 +740,32 @@ def _held_layers(
         path = f"held_layers[{cid!r}]"
         if cid not in containers:
             raise InvalidPayload(path, "no such container in containers")
+        if containers[cid].layers:
+            raise InvalidPayload(path, "the container's image is listed: it holds that chain")
         chain: list[str] = []
         parent: str | None = None
         for k, entry in enumerate(f.arr(entries, path)):
-            e = f.obj(entry, f"{path}[{k}]")
-            c = f.string(e, "ChainID", f"{path}[{k}]")
-            if c not in layers:
-                layers[c] = Layer(
-                    chain_id=c,
-                    diff_id=f.string(e, "DiffID", f"{path}[{k}]"),
-                    parent=parent,
-                    size=f.integer(e, "Size", f"{path}[{k}]"),
+            at = f"{path}[{k}]"
+            e = f.obj(entry, at)
+            c = f.string(e, "ChainID", at)
+            d = f.string(e, "DiffID", at)
+            size = f.integer(e, "Size", at)
+            for key, value in (("ChainID", c), ("DiffID", d)):
+                if not _IMAGE_ID.match(value):
+                    raise InvalidPayload(f"{at}.{key}", f"expected a sha256 digest, got {value!r}")
+            expected = chain_id([parent, d]) if parent is not None else d
+            if c != expected:
+                raise InvalidPayload(
+                    f"{at}.ChainID", f"{c} is not the chain id of the layers so far ({expected})"
+                )
+            if size < 0:
+                raise InvalidPayload(f"{at}.Size", f"negative size {size}")
+            known = layers.get(c)
+            if known is None:
+                layers[c] = Layer(chain_id=c, diff_id=d, parent=parent, size=size)
+            elif known.size != size:
+                raise InvalidPayload(
+                    f"{at}.Size", f"{size} differs from the size of that layer ({known.size})"
                 )
             chain.append(c)
             parent = c
@@ -843,8 +918,9 @@ def payloads_from_host(host: Graph) -> dict[str, Any]:
     list, minimal inspect bodies (``Id``, ``RepoTags``, ``RepoDigests``,
     ``Parent``, ``Created``, ``RootFS``, ``Size``), histories rebuilt with
     one entry per layer (its exact size; the build steps themselves are not
-    part of the model), the container list, and ``held_layers`` for
-    containers whose image was force-deleted.
+    part of the model), the container list (``Image`` as each container was
+    created, which :meth:`Host.list_containers` turns into what the engine
+    shows), and ``held_layers`` for containers whose image was force-deleted.
     """
     images_all = host.list_images(all=True)
     inspect: dict[str, Any] = {}
@@ -887,7 +963,10 @@ def payloads_from_host(host: Graph) -> dict[str, Any]:
         "images_all": images_all,
         "image_inspect": inspect,
         "image_history": history,
-        "containers": host.list_containers(all=True),
+        # ``Image`` as each container was created (the engine keeps it; it
+        # shows the image id while that reference resolves elsewhere or not at
+        # all), so the rebuilt host equals this one
+        "containers": [c.to_api() for c in host.containers.values()],
     }
     if held:
         doc["held_layers"] = held
@@ -899,7 +978,7 @@ def payloads_from_host(host: Graph) -> dict[str, Any]:
             else None,
         }
     doc["version"] = (
-        dict(host.version)
+        thaw(host.version)  # plain, nested values included
         if host.version is not None
         else {"Version": host.engine.version, "ApiVersion": host.engine.api_version}
     )
@@ -912,7 +991,9 @@ def _format_ns(ns: int) -> str:
     from datetime import datetime, timezone
 
     seconds, frac = divmod(ns, 1_000_000_000)
-    stamp = datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    t = datetime.fromtimestamp(seconds, tz=timezone.utc)
+    # strftime's %Y does not pad years before 1000 (Go's zero time is year 1)
+    stamp = f"{t.year:04d}-{t.month:02d}-{t.day:02d}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}"
     if frac:
         stamp += "." + f"{frac:09d}".rstrip("0")
     return stamp + "Z"

@@ -2,30 +2,47 @@
 
 ::
 
-    dockermodel [--snapshot FILE | --demo] [--now UNIX_SECONDS] COMMAND ...
+    dockermodel [--snapshot FILE | --demo] [--now UNIX_SECONDS] [--timeout SECONDS] COMMAND ...
 
     df [-v]                          docker system df [-v]
-    images [-a] [--filter K=V] [REPOSITORY[:TAG]]
-                                     docker images [-a]
-    ps [-a] [-s]                     docker ps [-a] [-s]
+    images [-a] [-q] [--filter K=V] [REPOSITORY[:TAG]]
+                                     docker images [-a] [-q]
+    ps [-a] [-s] [-q] [--filter K=V] docker ps [-a] [-s] [-q]
     rmi [-f] [--no-prune] REF...     what docker rmi would print (nothing is removed)
+    rm [-f] [-v] CONTAINER...        what docker rm would print (nothing is removed)
     prune images [-a] [--filter K=V] what docker image prune -f would print
     prune containers [--filter K=V]  what docker container prune -f would print
+    prune volumes [-a] [--filter K=V]
+                                     what docker volume prune -f would print
+    prune system [-a] [--volumes] [--filter K=V]
+                                     what docker system prune -f would print
+    why REF                          every holder of an image, what removing it would do
+    tree [-a]                        the images as a tree of shared layers
+    report -o FILE.html              a self-contained page: treemap, figures, cleanup, why
     parse REF...                     how the engine normalizes image references
     snapshot save FILE               record the state as a snapshot file ("-": stdout)
 
 Every command takes ``--format json`` for the engine's JSON documents instead
 of the table. Tables are the docker CLI v28's output for the same state, byte
 for byte; relative times ("2 hours ago") are computed against ``--now``
-(default: the current time), and container STATUS strings are the engine's,
-as recorded.
+(default: the current time for a live engine; for ``--snapshot`` and
+``--demo``, the moment the snapshot was recorded, its engine's
+``SystemTime``, when it has one), and container STATUS strings are the
+engine's, as recorded.
 
 Where the state comes from: ``--snapshot FILE`` (a file written by
 ``snapshot save``), ``--demo`` (the snapshot bundled with the package), or
-else the live engine (``DOCKER_HOST`` as docker-py reads it), read with GET
-requests only. When no engine is reachable, the reports (``df``, ``images``,
-``ps``) fall back to the demo snapshot and say so on stderr; the predictions
-and ``snapshot save`` stop with exit status 3 instead.
+else the live engine (``DOCKER_HOST`` as docker-py reads it, or the default
+socket ``/var/run/docker.sock``), read with GET requests only.
+
+Only when no engine is configured at all — ``DOCKER_HOST`` unset and no
+``/var/run/docker.sock`` — do the reports (``df``, ``images``, ``ps``) show
+the demo snapshot, saying so on stderr; the predictions and ``snapshot
+save`` stop with exit status 3. An engine that is configured but cannot be
+read is never replaced by the demo: exit status 3 and the reason — nobody
+listening, permission denied on the socket (with how to get access),
+no answer to one request within ``--timeout`` seconds (default 60, as
+docker-py), or an engine that stopped answering in the middle of the read.
 
 Exit status (:data:`EXIT_CODES`):
 
@@ -35,8 +52,10 @@ Exit status (:data:`EXIT_CODES`):
   ``Error response from daemon: …``;
 * 2 — bad usage or input: unknown option, malformed ``--filter``, invalid
   reference given to ``parse``;
-* 3 — no state to work on: no engine reachable, an engine request that
-  failed, or a snapshot file that cannot be read.
+* 3 — no state to work on: the configured engine cannot be read
+  (unreachable, permission denied, no answer in time, gone mid-read, an
+  engine request that failed), no engine configured for a prediction, or a
+  snapshot file that cannot be read.
 """
 
 from __future__ import annotations
@@ -59,6 +78,7 @@ from . import snapshot as _snapshot
 from .errors import (
     DockerModelError,
     EngineError,
+    EnginePermissionDenied,
     EngineRequestError,
     EngineUnreachable,
     InvalidPayload,
@@ -95,14 +115,15 @@ EXIT_CODES = {
     EXIT_OK: "success",
     EXIT_ENGINE_ERROR: "the engine would refuse (printed as 'Error response from daemon: …')",
     EXIT_USAGE: "bad usage or input (unknown option, malformed --filter, invalid reference)",
-    EXIT_SOURCE: "no engine reachable, an engine request failed, or a bad snapshot file",
+    EXIT_SOURCE: "the engine cannot be read (unreachable, permission denied, no answer in "
+    "time, gone mid-read) or none is configured for a prediction, or a bad snapshot file",
 }
 
 #: The bundled demo snapshot, inside the package.
 DEMO_RESOURCE = "data/demo.json"
 
-#: Commands that fall back to the demo snapshot when no engine is reachable.
-_REPORTS = frozenset({"df", "images", "ps"})
+#: Commands that show the demo snapshot when no engine is configured at all.
+_REPORTS = frozenset({"df", "images", "ps", "tree"})
 
 _PROG = "dockermodel"
 
@@ -170,6 +191,24 @@ def host_from_command_line(description: str, argv: list[str] | None = None) -> H
     return from_docker()
 
 
+def _recorded_at(host: Host) -> float | None:
+    """When a snapshot was recorded: its engine's ``SystemTime`` (``GET /info``), if kept.
+
+    The clock of a snapshot's relative times, so that "Created 5 seconds ago"
+    and the recorded status "Up 5 seconds" describe the same moment.
+    """
+    from .model import parse_timestamp_ns
+
+    info = host.payloads.get("info") if host.payloads is not None else None
+    stamp = info.get("SystemTime") if isinstance(info, dict) else None
+    if not isinstance(stamp, str):
+        return None
+    try:
+        return parse_timestamp_ns(stamp, "info.SystemTime") / 1e9
+    except InvalidPayload:
+        return None
+
+
 def _demo() -> Host:
     try:
         return load_demo()
@@ -177,23 +216,32 @@ def _demo() -> Host:
         raise _Exit(EXIT_SOURCE, f"the {error}; reinstall dockermodel") from None
 
 
-def _read_engine(command: str) -> Host:
+def _needs_system_df(args: argparse.Namespace) -> bool:
+    """Commands that need volumes or the build cache, which only ``/system/df`` shows."""
+    if args.command in ("df", "snapshot", "why", "report"):
+        return True
+    return args.command == "prune" and args.what in ("volumes", "system")
+
+
+def _read_engine(args: argparse.Namespace) -> Host:
     """The live engine's state, read with GET requests only.
 
     The adapter shows a progress line on stderr when stderr is a terminal and
     the read takes a while. ``GET /system/df`` (volumes and build cache; it
-    costs what ``docker system df`` costs) is read only for ``df`` and
-    ``snapshot``; a snapshot asks for every image's full inspect body and
-    history (no cache), not only what the sizes need.
+    costs what ``docker system df`` costs) is read only for the commands
+    that need it (:func:`_needs_system_df`); a snapshot asks for every
+    image's full inspect body and history (no cache), not only what the
+    sizes need.
     """
     from .engine import read_payloads
 
-    complete = command == "snapshot"
+    complete = args.command == "snapshot"
     payloads = read_payloads(
         None,
         history="all" if complete else "needed",
         cache=not complete,
-        system_df=command in ("df", "snapshot"),
+        system_df=_needs_system_df(args),
+        timeout=args.timeout,
     )
     return Host.from_api(payloads)
 
@@ -211,32 +259,93 @@ def _bad_snapshot(path: str, error: InvalidPayload) -> str:
     return f"bad snapshot file {path}: {detail}"
 
 
+_OFFLINE = (
+    "work offline with --snapshot FILE (written by 'dockermodel snapshot save') or --demo."
+)
+
+
 def _unreachable_message(error: EngineUnreachable) -> str:
     return (
         f"{error}\n"
-        "  Start the engine or point DOCKER_HOST at it, or work offline with "
-        "--snapshot FILE (written by 'dockermodel snapshot save') or --demo."
+        "  Is the docker daemon running? Start the engine or point DOCKER_HOST at it, or "
+        + _OFFLINE
+    )
+
+
+def _permission_message(error: EnginePermissionDenied) -> str:
+    """docker's message, and docker's advice: join the group that owns the socket."""
+    group = "docker"
+    mode = ""
+    if error.address.startswith("unix://"):
+        try:
+            info = os.stat(error.address[len("unix://") :])
+        except OSError:
+            pass
+        else:
+            import grp
+            import stat
+
+            try:
+                group = grp.getgrgid(info.st_gid).gr_name
+            except KeyError:
+                group = str(info.st_gid)
+            mode = f" ({stat.filemode(info.st_mode)})"
+    return (
+        f"{error}\n"
+        f"  The socket belongs to the group '{group}'{mode}: add your user to it "
+        f"('sudo usermod -aG {group} $USER', then log in again), as Docker's post-installation "
+        "steps for Linux say, or run as a user who may use the engine; or " + _OFFLINE
+    )
+
+
+def _not_configured_message() -> str:
+    from .engine import _DEFAULT_SOCKET
+
+    return (
+        f"no Docker engine configured (DOCKER_HOST is not set and {_DEFAULT_SOCKET} "
+        "does not exist)"
     )
 
 
 def _source(args: argparse.Namespace, streams: _Streams) -> Host:
-    """The host the command works on: ``--snapshot``, ``--demo`` or the live engine."""
+    """The host the command works on: ``--snapshot``, ``--demo`` or the live engine.
+
+    The demo stands in only when no engine is configured at all, and only
+    for the reports; a configured engine that fails is exit status 3.
+    """
+    from .engine import configured_address
+
+    args.recorded = True  # a snapshot: its clock is the moment it was recorded
     if args.snapshot is not None:
         return _load_snapshot(args.snapshot)
     if args.demo:
         return _demo()
-    try:
-        return _read_engine(args.command)
-    except EngineUnreachable as error:
+    if configured_address() is None:
         if args.command not in _REPORTS:
-            raise _Exit(EXIT_SOURCE, _unreachable_message(error)) from None
+            raise _Exit(
+                EXIT_SOURCE,
+                f"{_not_configured_message()}\n  Start the engine or point DOCKER_HOST at it, "
+                "or " + _OFFLINE,
+            )
         streams.note(
-            f"no Docker engine reachable at {error.address} ({error.reason}); "
-            "showing the bundled demo snapshot instead (as with --demo)"
+            f"{_not_configured_message()}: showing the bundled demo snapshot (as with --demo)"
         )
         return _demo()
+    args.recorded = False
+    try:
+        return _read_engine(args)
+    except EnginePermissionDenied as error:
+        raise _Exit(EXIT_SOURCE, _permission_message(error)) from None
+    except EngineUnreachable as error:
+        raise _Exit(EXIT_SOURCE, _unreachable_message(error)) from None
     except EngineRequestError as error:
-        raise _Exit(EXIT_SOURCE, str(error)) from None
+        hint = ""
+        if error.status is None and error.message.startswith("no answer in time"):
+            hint = (
+                "\n  The engine accepted the connection but did not answer; "
+                "--timeout SECONDS sets the wait."
+            )
+        raise _Exit(EXIT_SOURCE, f"{error}{hint}") from None
     except InvalidPayload as error:
         raise _Exit(EXIT_SOURCE, f"unexpected answer from the engine: {error}") from None
 
@@ -279,6 +388,8 @@ def _cmd_images(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     summaries = host.list_images(all=args.all, filters=filters)
     if args.format == "json":
         streams.json(summaries)
+    elif args.quiet:
+        streams.out.write(render.images_quiet(summaries, no_trunc=args.no_trunc))
     else:
         streams.out.write(
             render.images_table(summaries, args.now, digests=args.digests, no_trunc=args.no_trunc)
@@ -287,9 +398,20 @@ def _cmd_images(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
 
 
 def _cmd_ps(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
-    containers = host.list_containers(all=args.all)
+    from .container_list import list_containers
+
+    containers = list_containers(host, all=args.all, filters=_filters(args.filter))
+    if not args.size:
+        # without -s the CLI asks GET /containers/json without size=1, and the
+        # engine leaves both sizes out (omitempty)
+        # [moby v20.10.24 daemon/list.go · Daemon.reducePsContainer]
+        for container in containers:
+            container.pop("SizeRw", None)
+            container.pop("SizeRootFs", None)
     if args.format == "json":
         streams.json(containers)
+    elif args.quiet:
+        streams.out.write(render.ps_quiet(containers, no_trunc=args.no_trunc))
     else:
         streams.out.write(
             render.ps_table(containers, args.now, size=args.size, no_trunc=args.no_trunc)
@@ -330,10 +452,57 @@ def _plan_rmi(host: Host, name: str, force: bool, prune: bool) -> Any:
     return host.plan_rmi(name, force=force, prune=prune)
 
 
+def _cmd_rm(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    """Each CONTAINER in turn, on the state the previous ones left, as ``docker rm`` does.
+
+    The CLI strips ``/`` from both ends of each argument and refuses an empty
+    one itself; it prints each removed argument as typed. With ``-f``, "No
+    such container" errors are printed at once and do not fail the command;
+    other errors are printed last, one line each, and the status is 1.
+    [docker/cli v28.2.2 cli/command/container/rm.go · runRm]
+    """
+    removed: list[str] = []
+    documents: list[dict[str, Any]] = []
+    ignored: list[str] = []
+    errors: list[str] = []
+    for name in args.containers:
+        target = name.strip("/")
+        if target == "":
+            errors.append("container name cannot be empty\n")
+            continue
+        try:
+            plan = host.plan_rm(target, force=args.force, volumes=args.volumes)
+        except EngineError as refused:
+            line = render.daemon_error(refused.message)
+            (ignored if args.force and isinstance(refused, NotFound) else errors).append(line)
+            continue
+        removed.append(name)
+        documents.append(
+            {
+                "Name": name,
+                "Id": plan.deleted_containers[0],
+                "RemovedVolumes": list(plan.removed_volumes),
+                "SpaceReclaimed": plan.space_reclaimed,
+                "BytesFreed": plan.bytes_freed,
+            }
+        )
+        host = host.apply(plan)
+    if args.format == "json":
+        streams.json(documents)
+    else:
+        streams.out.write(render.rm_output(removed))
+    streams.err.write("".join(ignored) + "".join(errors))
+    return EXIT_ENGINE_ERROR if errors else EXIT_OK
+
+
 def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     from .removal import plan_container_prune, plan_image_prune
 
     filters = _filters(args.filter)
+    if args.what == "volumes":
+        return _prune_volumes(args, host, streams, filters)
+    if args.what == "system":
+        return _prune_system(args, host, streams, filters)
     if args.what == "images":
         plan = plan_image_prune(host, all=args.all, filters=filters, now=args.now)
         document = plan.to_api()
@@ -346,6 +515,102 @@ def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
         streams.json(document)
     else:
         streams.out.write(text)
+    return EXIT_OK
+
+
+def _prune_volumes(
+    args: argparse.Namespace, host: Host, streams: _Streams, filters: dict[str, list[str]]
+) -> int:
+    """``docker volume prune -f [-a]``; ``-a`` needs API 1.42, the CLI says so itself."""
+    from .removal import plan_volume_prune, volume_prune_rule
+
+    rule = volume_prune_rule(host)
+    if args.all and not rule.all_filter:
+        version = host.engine.api_version
+        streams.err.write(
+            f'"--all" requires API version 1.42, but the Docker daemon API version is {version}\n'
+        )
+        return EXIT_ENGINE_ERROR
+    document = plan_volume_prune(host, filters, all=args.all, rule=rule).to_api()
+    if args.format == "json":
+        streams.json(document)
+    else:
+        streams.out.write(render.volume_prune_output(document))
+    return EXIT_OK
+
+
+def _prune_system(
+    args: argparse.Namespace, host: Host, streams: _Streams, filters: dict[str, list[str]]
+) -> int:
+    """``docker system prune -f [-a] [--volumes]``: the steps' blocks, then the total.
+
+    A step the engine refuses stops the command after the blocks of the steps
+    before it, without a total, as the CLI does. Steps the model cannot
+    decide (networks; BuildKit records) are named on stderr.
+    """
+    from .errors import InvalidArgument
+    from .removal import plan_system_prune
+
+    try:
+        plan = plan_system_prune(
+            host, all=args.all, volumes=args.volumes, filters=filters, now=args.now
+        )
+    except InvalidArgument as refused:  # refused by the CLI before any request
+        streams.err.write(refused.message + "\n")
+        return EXIT_ENGINE_ERROR
+    document = plan.to_api()
+    if args.format == "json":
+        streams.json(document)
+    else:
+        text = render.system_prune_output(document)
+        if plan.refusal is not None:
+            text = text.rpartition("Total reclaimed space:")[0]
+        streams.out.write(text)
+    streams.note(
+        "not predicted: " + ", ".join(plan.unknown) + " (networks are not read; "
+        "docker would also remove custom networks no container uses)"
+        if "build cache" not in plan.unknown
+        else "not predicted: " + ", ".join(plan.unknown)
+        + " (networks are not read; BuildKit records are estimated from their flags)"
+    )
+    if plan.refusal is not None:
+        streams.err.write(render.daemon_error(plan.refusal.message))
+        return EXIT_ENGINE_ERROR
+    return EXIT_OK
+
+
+def _cmd_why(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    answer = host.why(args.ref)
+    if args.format == "json":
+        streams.json(answer.to_json())
+    else:
+        streams.out.write(answer.to_text())
+    return EXIT_OK
+
+
+def _cmd_tree(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    from .tree import image_tree, render_tree
+
+    roots = image_tree(host, all=args.all)
+    if args.format == "json":
+        streams.json([root.to_json() for root in roots])
+    else:
+        streams.out.write(render_tree(roots))
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    from .report import render_report
+
+    page = render_report(host, now=args.now)
+    try:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(page)
+    except OSError as error:
+        raise _Exit(
+            EXIT_SOURCE, f"cannot write {args.output}: {error.strerror or error}"
+        ) from None
+    streams.note(f"wrote {args.output} ({len(page.encode())} bytes)")
     return EXIT_OK
 
 
@@ -411,7 +676,11 @@ _HOST_COMMANDS: dict[str, Callable[[argparse.Namespace, Host, _Streams], int]] =
     "images": _cmd_images,
     "ps": _cmd_ps,
     "rmi": _cmd_rmi,
+    "rm": _cmd_rm,
     "prune": _cmd_prune,
+    "why": _cmd_why,
+    "tree": _cmd_tree,
+    "report": _cmd_report,
     "snapshot": _cmd_snapshot,
 }
 
@@ -428,6 +697,16 @@ def _unix_seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a Unix time in seconds: {text!r}") from None
     if value != value or value in (float("inf"), float("-inf")):
         raise argparse.ArgumentTypeError(f"not a Unix time in seconds: {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
     return value
 
 
@@ -473,6 +752,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="UNIX_SECONDS",
         help="the clock for relative times such as '2 hours ago' (default: now)",
     )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        metavar="SECONDS",
+        help="how long to wait for the engine to answer one request "
+        "(default: 60, docker-py's); then exit status 3",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     df = _command(commands, "df", "Disk usage, as 'docker system df [-v]'.")
@@ -483,6 +769,7 @@ def build_parser() -> argparse.ArgumentParser:
     images.add_argument("-a", "--all", action="store_true", help="include intermediate images")
     images.add_argument("--digests", action="store_true", help="show digests")
     images.add_argument("--no-trunc", action="store_true", help="do not truncate ids")
+    images.add_argument("-q", "--quiet", action="store_true", help="only image ids")
     _add_filter(images, "images")
     images.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
     _add_format(images)
@@ -491,6 +778,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("-a", "--all", action="store_true", help="include stopped containers")
     ps.add_argument("-s", "--size", action="store_true", help="show sizes")
     ps.add_argument("--no-trunc", action="store_true", help="do not truncate output")
+    ps.add_argument("-q", "--quiet", action="store_true", help="only container ids")
+    _add_filter(ps, "containers")
     _add_format(ps)
 
     rmi = _command(commands, "rmi", "What 'docker rmi' would print. Nothing is removed.")
@@ -499,8 +788,16 @@ def build_parser() -> argparse.ArgumentParser:
     rmi.add_argument("refs", nargs="+", metavar="REF")
     _add_format(rmi)
 
+    rm = _command(commands, "rm", "What 'docker rm' would print. Nothing is removed.")
+    rm.add_argument("-f", "--force", action="store_true", help="as docker rm -f")
+    rm.add_argument("-v", "--volumes", action="store_true", help="also anonymous volumes")
+    rm.add_argument("containers", nargs="+", metavar="CONTAINER")
+    _add_format(rm)
+
     prune = _command(commands, "prune", "What a prune would print. Nothing is removed.")
-    targets = prune.add_subparsers(dest="what", metavar="{images,containers}", required=True)
+    targets = prune.add_subparsers(
+        dest="what", metavar="{images,containers,volumes,system}", required=True
+    )
     prune_images = _command(targets, "images", "What 'docker image prune -f [-a]' would print.")
     prune_images.add_argument("-a", "--all", action="store_true", help="all unused images")
     _add_filter(prune_images, "images")
@@ -510,6 +807,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_filter(prune_containers, "containers")
     _add_format(prune_containers)
+    prune_volumes = _command(targets, "volumes", "What 'docker volume prune -f' would print.")
+    prune_volumes.add_argument(
+        "-a", "--all", action="store_true", help="named volumes too (API 1.42+)"
+    )
+    _add_filter(prune_volumes, "volumes")
+    _add_format(prune_volumes)
+    prune_system = _command(targets, "system", "What 'docker system prune -f' would print.")
+    prune_system.add_argument("-a", "--all", action="store_true", help="all unused images")
+    prune_system.add_argument("--volumes", action="store_true", help="prune volumes too")
+    _add_filter(prune_system, "everything")
+    _add_format(prune_system)
+
+    why = _command(commands, "why", "Why an image is still here, and what removing it would do.")
+    why.add_argument("ref", metavar="REF")
+    _add_format(why)
+
+    tree = _command(commands, "tree", "The images as a tree: own and shared bytes per image.")
+    tree.add_argument("-a", "--all", action="store_true", help="show intermediate images")
+    _add_format(tree)
+
+    report = _command(commands, "report", "Write a self-contained HTML report of the host.")
+    report.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file")
 
     parse = _command(commands, "parse", "Normalize image references as the engine does.")
     parse.add_argument("refs", nargs="+", metavar="REF")
@@ -544,11 +863,13 @@ def _quiet_broken_pipe(streams: _Streams) -> Iterator[None]:
 
 def _run(args: argparse.Namespace, streams: _Streams) -> int:
     """Run the parsed command; library errors become exit statuses."""
-    if args.now is None:
-        args.now = time.time()
     if args.command == "parse":
         return _cmd_parse(args, streams)
     host = _source(args, streams)
+    if args.now is None:
+        args.now = _recorded_at(host) if args.recorded else None
+        if args.now is None:
+            args.now = time.time()
     try:
         return _HOST_COMMANDS[args.command](args, host, streams)
     except EngineError as error:

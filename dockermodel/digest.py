@@ -1,6 +1,6 @@
 """Digests, image and container ids, short ids and layer chain ids.
 
-Rules (ENGINE_SEMANTICS.md §1.1-1.3, §2.1; GRAMMAR.md §1.4):
+Rules (``docs/reference.md``, ``docs/concepts.md``):
 
 * a digest is ``algorithm:hex``; :meth:`Digest.parse` validates it as
   go-digest v1.0.0 does, in go-digest's order [go-digest digest.go ·
@@ -12,14 +12,14 @@ Rules (ENGINE_SEMANTICS.md §1.1-1.3, §2.1; GRAMMAR.md §1.4):
   only sha256 and rejects them. We follow the engine, here and in
   :mod:`dockermodel.reference`;
 * an image id is ``sha256:`` + 64 lowercase hex (the digest of its config)
-  [moby image/image.go · ID];
+  [moby v20.10.24 image/image.go · ID];
 * a container id is 64 lowercase hex, without prefix
-  [moby pkg/stringid/stringid.go · GenerateRandomID];
+  [moby v20.10.24 pkg/stringid/stringid.go · GenerateRandomID];
 * ``short_id`` is the engine's ``TruncateID``: drop everything up to the first
-  ``:``, keep 12 characters [moby pkg/stringid/stringid.go · TruncateID];
+  ``:``, keep 12 characters [moby v20.10.24 pkg/stringid/stringid.go · TruncateID];
 * ``ChainID(L1) = DiffID(L1)``; ``ChainID(Ln) = "sha256:" + sha256(ChainID(Ln-1)
   + " " + DiffID(Ln))`` over the full prefixed strings
-  [moby layer/layer.go · CreateChainID].
+  [moby v20.10.24 layer/layer.go · CreateChainID].
 
 >>> d = Digest.parse("sha256:" + "ab" * 32)
 >>> d.algorithm, d.short
@@ -171,7 +171,7 @@ def parse_image_id(text: str) -> Digest:
 
     The digest is validated as go-digest does; a valid digest of another
     algorithm is :class:`~dockermodel.errors.DigestUnsupported`, because the
-    engine computes image ids with sha256 only [moby image/image.go · ID].
+    engine computes image ids with sha256 only [moby v20.10.24 image/image.go · ID].
     """
     digest = Digest.parse(text)
     if digest.algorithm != "sha256":

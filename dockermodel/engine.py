@@ -5,8 +5,8 @@ HTTP client for the per-image GETs), and only inside functions,
 so ``import dockermodel`` works without it. The rules below are explained
 with measurements in ``docs/engine.md``.
 
-What is read (API 1.41, ENGINE_SEMANTICS.md R9.1)
--------------------------------------------------
+What is read (API 1.41 and later)
+---------------------------------
 1. ``GET /info`` → ``info`` (the engine's ``ID`` keys the cache; kept in the
    payloads unless ``info=False``) and ``GET /version`` → ``version``;
 2. ``GET /images/json?all=1`` → ``images_all``: tags, digests, parents and
@@ -43,8 +43,8 @@ the caller's client does itself (``docker.from_env()`` asks ``/version``).
 
 Which layers need a history
 ---------------------------
-An image's ``Size`` is the sum of its chain's DiffSizes (R2.3.3), and a chain
-id names its whole prefix (R2.1.2). So if layer ``c`` (below it ``p``) is the
+An image's ``Size`` is the sum of its chain's DiffSizes, and a chain
+id names its whole prefix. So if layer ``c`` (below it ``p``) is the
 top layer of an image ``A`` and ``p`` the top layer of an image ``B`` (any
 image, not only ``A``'s parent), then ``chain(A) = chain(B) + [c]`` and
 ``DiffSize(c) = Size(A) − Size(B)``; a base layer that is some image's top is
@@ -54,7 +54,7 @@ history is read at all. A layer that is the top of no image, or whose lower
 neighbour is the top of no image (BuildKit and pulled images, which hold
 several layers and no intermediates), falls back to a history: the history
 of the image with the shortest chain holding it, plus that image's local
-ancestors (needed to attribute zero-size entries exactly, R2.5.3).
+ancestors (needed to attribute zero-size entries exactly).
 
 Threads and transport
 ---------------------
@@ -89,10 +89,10 @@ in between. The rule:
   are left out *consistently*: dropped from ``images_all``, and absent from
   ``image_inspect`` and ``image_history`` (and the histories that their
   ``Size`` made unnecessary are then read). Nothing else is changed: the
-  engine refuses to delete an image that has children (R5.4) even with
+  engine refuses to delete an image that has children even with
   ``-f``, so no image that is still there can have a vanished parent, and a
   container whose image was force-removed is a state the engine itself
-  produces (R5.7), which :meth:`Host.from_api` accepts.
+  produces, which :meth:`Host.from_api` accepts.
 
 Images created after the listing are simply not seen; containers are listed
 after the images, so a container may name an image younger than the list,
@@ -114,10 +114,17 @@ Payload bodies that came from the cache therefore lack those fields; nothing
 Errors (never a bare ``KeyError`` or a docker-py exception):
 
 * no engine answers → :class:`~dockermodel.errors.EngineUnreachable` with the
-  address (``unix:///var/run/docker.sock``, ``tcp://…``, …);
-* an HTTP error, a timeout, or a body cut off in transfer →
-  :class:`~dockermodel.errors.EngineRequestError` naming the request
-  (``GET /images/sha256:…/json``) and the address;
+  address (``unix:///var/run/docker.sock``, ``tcp://…``, …); the socket
+  refuses this user → its subclass
+  :class:`~dockermodel.errors.EnginePermissionDenied` (the docker client's
+  message);
+* an HTTP error (docker-py's version negotiation included), no answer within
+  the client's timeout (``timeout``, :data:`DEFAULT_TIMEOUT` seconds for a
+  client made here), a connection closed without an answer, or a body cut
+  off in transfer → :class:`~dockermodel.errors.EngineRequestError` naming
+  the request (``GET /images/sha256:…/json``) and the address; an engine
+  that answered ``GET /info`` and then stops answering is one too ("the
+  engine stopped answering during the read"), not an unreachable engine;
 * a body that is not JSON (malformed or truncated) or has the wrong shape →
   :class:`~dockermodel.errors.InvalidPayload` naming the field
   (``images_all[3].Id``, ``image_history['sha256:…']``). Deeper validation of
@@ -142,7 +149,12 @@ import attrs
 
 from . import _fields as f
 from ._cache import ImageCache, cache_disabled_by_environment, default_directory
-from .errors import EngineRequestError, EngineUnreachable, InvalidPayload
+from .errors import (
+    EnginePermissionDenied,
+    EngineRequestError,
+    EngineUnreachable,
+    InvalidPayload,
+)
 from .profiles import detect_store
 
 if TYPE_CHECKING:
@@ -151,16 +163,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_ATTEMPTS",
+    "DEFAULT_TIMEOUT",
     "DEFAULT_WORKERS",
     "PROGRESS_DELAY",
     "Progress",
+    "configured_address",
     "from_docker",
     "read_payloads",
 ]
 
 #: How many times a read that saw an image vanish is started again (in all).
 DEFAULT_ATTEMPTS = 3
-#: Threads for the per-image requests (ENGINE_SCALE.md §5.5: 8 with docker-py).
+#: Threads for the per-image requests (``docs/engine.md`` measures the choice).
 DEFAULT_WORKERS = 8
 #: Seconds a read runs before the automatic progress line appears on stderr.
 PROGRESS_DELAY = 1.0
@@ -168,8 +182,13 @@ PROGRESS_DELAY = 1.0
 #: ``progress(done, total)``: per-image requests answered so far, and known in all.
 Progress = Callable[[int, int], None]
 
-#: The address docker-py uses when ``DOCKER_HOST`` is not set.
-_DEFAULT_ADDRESS = "unix:///var/run/docker.sock"
+#: Seconds to wait for the answer to one request, for a client made here
+#: (``client=None``): docker-py's own default.
+DEFAULT_TIMEOUT = 60.0
+
+#: The socket docker-py uses when ``DOCKER_HOST`` is not set.
+_DEFAULT_SOCKET = "/var/run/docker.sock"
+_DEFAULT_ADDRESS = "unix://" + _DEFAULT_SOCKET
 
 _IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}\Z")
 
@@ -179,6 +198,19 @@ _R = TypeVar("_R")
 
 class _Vanished(Exception):
     """An image listed a moment ago answered 404 (internal signal)."""
+
+
+class _ConnectionClosed(EngineRequestError):
+    """The engine closed the connection instead of answering (a broken response)."""
+
+    def __init__(
+        self,
+        address: str,
+        request: str,
+        status: int | None = None,
+        message: str = "broken response (the engine closed the connection)",
+    ) -> None:
+        super().__init__(address, request, status, message)
 
 
 @attrs.frozen
@@ -212,11 +244,11 @@ class _Connection:
                 raise _Vanished(message) from None
             raise EngineRequestError(self.address, request, status, message) from None
         except requests.exceptions.ConnectionError as error:
-            # ChunkedEncodingError is not a ConnectionError; this is "nobody answered".
-            raise EngineUnreachable(self.address, _reason(error)) from None
+            # ChunkedEncodingError is not a ConnectionError; this is "nobody answered"
+            raise _connection_failed(self.address, request, error) from None
         except requests.exceptions.Timeout as error:
             raise EngineRequestError(
-                self.address, request, None, f"no answer in time ({_reason(error)})"
+                self.address, request, None, _no_answer(self.api, error)
             ) from None
         except requests.exceptions.RequestException as error:
             # ChunkedEncodingError, ContentDecodingError, …: the body broke in transfer.
@@ -225,6 +257,49 @@ class _Connection:
             ) from None
         except docker.errors.DockerException as error:
             raise EngineRequestError(self.address, request, None, str(error)) from None
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """``error`` and the exceptions inside it (arguments, ``reason``, causes), outermost first."""
+    seen: list[BaseException] = []
+    todo = [error]
+    while todo and len(seen) < 20:
+        item = todo.pop(0)
+        if any(item is s for s in seen):
+            continue
+        seen.append(item)
+        todo.extend(a for a in getattr(item, "args", ()) if isinstance(a, BaseException))
+        for attribute in ("reason", "__cause__", "__context__"):
+            inner = getattr(item, attribute, None)
+            if isinstance(inner, BaseException):
+                todo.append(inner)
+    return seen
+
+
+def _connection_failed(address: str, request: str, error: BaseException) -> Exception:
+    """The library's error for a connection that failed (requests' ``ConnectionError``).
+
+    Permission denied on the socket is :class:`EnginePermissionDenied`; a
+    connection the engine accepted and closed without answering is a broken
+    response; anything else (no such socket, connection refused) is
+    :class:`EngineUnreachable`.
+    """
+    import http.client
+
+    chain = _chain(error)
+    if any(isinstance(e, PermissionError) for e in chain):
+        return EnginePermissionDenied(address, "connect: permission denied", request)
+    if any(isinstance(e, (http.client.RemoteDisconnected, ConnectionResetError)) for e in chain):
+        return _ConnectionClosed(address, request)
+    return EngineUnreachable(address, _reason(error), request)
+
+
+def _no_answer(api: Any, error: BaseException) -> str:
+    """``no answer in time (waited N s)`` for a request that timed out."""
+    timeout = getattr(api, "timeout", None)
+    if isinstance(timeout, (int, float)):
+        return f"no answer in time (waited {timeout:g} s)"
+    return f"no answer in time ({_reason(error)})"
 
 
 def _reason(error: BaseException) -> str:
@@ -239,7 +314,9 @@ def _reason(error: BaseException) -> str:
             if not isinstance(nested, BaseException):
                 break
         inner = nested
-        if str(inner):
+        if isinstance(inner, OSError) and inner.strerror:
+            text = inner.strerror  # "Connection refused", without "[Errno 111]"
+        elif str(inner):
             text = str(inner)
     return text
 
@@ -264,17 +341,59 @@ def _address(api: Any) -> str:
     return base or _DEFAULT_ADDRESS
 
 
-def _connect(client: Any) -> tuple[_Connection, Any]:
+def configured_address() -> str | None:
+    """The engine ``docker.from_env()`` would use, or ``None`` when none is configured at all.
+
+    ``DOCKER_HOST`` when it is set (and not empty); otherwise the default
+    socket ``unix:///var/run/docker.sock`` when that path exists (a socket
+    left by an engine that stopped counts: an engine was configured there).
+    """
+    host = os.environ.get("DOCKER_HOST")
+    if host:
+        return host
+    return _DEFAULT_ADDRESS if os.path.lexists(_DEFAULT_SOCKET) else None
+
+
+def _from_env_failed(address: str, error: BaseException, timeout: float) -> Exception:
+    """The library's error for ``docker.from_env()`` failing.
+
+    docker-py asks ``GET /version`` to negotiate the API version and wraps
+    whatever happens in a ``DockerException``; its cause tells which failure
+    it was.
+    """
+    import docker
+    import requests
+
+    request = "GET /version"
+    cause = error.__cause__
+    if isinstance(cause, requests.exceptions.Timeout):
+        waited = f"no answer in time (waited {timeout:g} s)"
+        return EngineRequestError(address, request, None, waited)
+    if isinstance(cause, docker.errors.APIError):
+        return EngineRequestError(
+            address, request, cause.status_code, str(cause.explanation or cause)
+        )
+    if isinstance(cause, requests.exceptions.ConnectionError):
+        return _connection_failed(address, request, cause)
+    if cause is not None:  # an answer docker-py could not use
+        return EngineRequestError(address, request, None, _reason(error))
+    return EngineUnreachable(address, _reason(error))  # e.g. a malformed DOCKER_HOST
+
+
+def _connect(client: Any, timeout: float | None = None) -> tuple[_Connection, Any]:
     """The connection for ``client``; the second value is a client to close, if ours."""
     import docker
 
     owned = None
     if client is None:
         address = os.environ.get("DOCKER_HOST") or _DEFAULT_ADDRESS
+        wait = DEFAULT_TIMEOUT if timeout is None else timeout
         try:
-            client = owned = docker.from_env()
+            # the address named here, also when it is the default socket
+            environment = {**os.environ, "DOCKER_HOST": address}
+            client = owned = docker.from_env(timeout=wait, environment=environment)
         except docker.errors.DockerException as error:
-            raise EngineUnreachable(address, _reason(error)) from None
+            raise _from_env_failed(address, error, wait) from None
     api = client if isinstance(client, docker.APIClient) else getattr(client, "api", client)
     if not all(callable(getattr(api, name, None)) for name in ("images", "inspect_image")):
         raise TypeError(
@@ -370,16 +489,26 @@ class _Lean:
                 break
             except TimeoutError as error:
                 self.close()
+                waited = f"waited {self.timeout:g} s" if self.timeout is not None else str(error)
                 raise EngineRequestError(
-                    self.address, request, None, f"no answer in time ({error})"
+                    self.address, request, None, f"no answer in time ({waited})"
                 ) from None
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 # a kept-alive connection the engine closed meanwhile: once more, afresh
                 self.close()
                 if fresh or attempt == 2:
-                    raise EngineRequestError(
-                        self.address, request, None, "broken response (connection closed)"
-                    ) from None
+                    raise _ConnectionClosed(self.address, request) from None
+            except PermissionError:
+                self.close()
+                raise EnginePermissionDenied(
+                    self.address, "connect: permission denied", request
+                ) from None
+            except (ConnectionRefusedError, FileNotFoundError) as error:
+                # nobody listens there (any more)
+                self.close()
+                raise EngineUnreachable(
+                    self.address, error.strerror or str(error), request
+                ) from None
             except (http.client.HTTPException, ConnectionError) as error:
                 self.close()
                 raise EngineRequestError(
@@ -387,7 +516,9 @@ class _Lean:
                 ) from None
             except OSError as error:
                 self.close()
-                raise EngineUnreachable(self.address, error.strerror or str(error)) from None
+                raise EngineUnreachable(
+                    self.address, error.strerror or str(error), request
+                ) from None
         if response.will_close:
             self.close()
         status = response.status
@@ -920,6 +1051,7 @@ def read_payloads(
     history: Literal["needed", "all"] = "needed",
     progress: Progress | bool | None = None,
     transport: Transport = "lean",
+    timeout: float | None = None,
 ) -> dict[str, Any]:
     """A live engine's payload document: its JSON bodies, as few as exact sizes allow.
 
@@ -940,11 +1072,16 @@ def read_payloads(
     takes over :data:`PROGRESS_DELAY` seconds; ``False`` for nothing.
     ``transport``: ``"lean"`` sends the per-image GETs through a minimal
     HTTP client where the caller's client allows it (``unix://``, plain
-    ``tcp://``), ``"docker-py"`` through docker-py clients.
+    ``tcp://``), ``"docker-py"`` through docker-py clients. ``timeout``:
+    seconds to wait for the answer to one request when ``client`` is
+    ``None`` (default :data:`DEFAULT_TIMEOUT`; your own client keeps its own).
 
     An image that vanishes mid-read restarts the read, up to ``attempts``
     reads in all; the last one leaves vanished images out consistently (see
-    the module docstring).
+    the module docstring). An engine that stops answering once it has
+    answered ``GET /info`` is an :class:`~dockermodel.errors.EngineRequestError`
+    naming the request left unanswered, not
+    :class:`~dockermodel.errors.EngineUnreachable`.
     """
     if attempts < 1:
         raise ValueError(f"attempts must be at least 1, got {attempts}")
@@ -954,18 +1091,23 @@ def read_payloads(
         raise ValueError(f"history must be 'needed' or 'all', got {history!r}")
     if transport not in ("lean", "docker-py"):
         raise ValueError(f"transport must be 'lean' or 'docker-py', got {transport!r}")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout}")
     callback, line = _progress_for(progress)
-    conn, owned = _connect(client)
+    conn, owned = _connect(client, timeout)
     pool = _Pool(conn, workers, transport)
+    answered = False
     try:
-        # The image list (the long pole), /version and /system/df are asked
-        # at once, each on a thread of its own; the cache is loaded while
-        # the engine works on the list, and the containers are listed as
-        # soon as the images are (while they are read and parsed).
+        # Once /info has answered, the image list (the long pole) and
+        # /version are asked at once with /system/df, each on a thread of its
+        # own; the cache is loaded while the engine works on the list, and
+        # the containers are listed as soon as the images are (while they
+        # are read and parsed).
         df_future = pool.submit(_read_df) if system_df else None
+        info_body = dict(f.obj(conn.call("info", "GET /info", conn.api.info), "info"))
+        answered = True
         listing: Future[list[dict[str, Any]]] | None = pool.submit(_image_list)
         version = pool.submit(_read_version)
-        info_body = dict(f.obj(conn.call("info", "GET /info", conn.api.info), "info"))
         reader = _Reader(pool, _Counter(callback), _open_cache(cache, info_body.get("ID")), history)
         reader.load()
         containers: list[Future[list[Any]]] = []
@@ -1002,6 +1144,20 @@ def read_payloads(
         if sink is not None and reader.parsed is not None:
             sink.append(reader.parsed)
         return payloads
+    except (EngineUnreachable, _ConnectionClosed) as error:
+        if not answered:
+            raise
+        # it answered a moment ago: the engine went away in the middle of the read
+        if isinstance(error, EngineUnreachable):
+            request, reason = error.request or "GET", error.reason
+        else:
+            request, reason = error.request, "it closed the connection"
+        raise EngineRequestError(
+            conn.address,
+            request,
+            None,
+            f"the engine stopped answering during the read ({reason})",
+        ) from None
     finally:
         if line is not None:
             line.close()

@@ -76,7 +76,8 @@ class Graph:
     taken: frozenset[str] = attrs.field(default=frozenset(), kw_only=True)
     #: The engine's ``/version`` document, when known (for snapshots and reports).
     version: Mapping[str, Any] | None = attrs.field(default=None, eq=False, kw_only=True)
-    #: The payload document this host was read from, kept for :meth:`dump`.
+    #: The payload document this host was read from, kept for :meth:`dump` (a
+    #: private copy: each read of it is a fresh copy, see ``Host.to_payloads``).
     payloads: Mapping[str, Any] | None = attrs.field(
         default=None, eq=False, repr=False, kw_only=True
     )
@@ -134,19 +135,19 @@ class Graph:
         return {k: tuple(v) for k, v in users.items()}
 
     def children(self, image_id: str) -> tuple[str, ...]:
-        """Ids of the images whose parent is ``image_id`` (R2.6.2)."""
+        """Ids of the images whose parent is ``image_id``."""
         return self._children.get(image_id, ())
 
     def users(self, image_id: str) -> tuple[Container, ...]:
-        """Containers in any state whose image is ``image_id`` (R5.2 ``used``)."""
+        """Containers in any state whose image is ``image_id`` (``ImageDelete``'s ``used``)."""
         return tuple(self.containers[c] for c in self._users.get(image_id, ()))
 
     def is_intermediate(self, image: Image) -> bool:
-        """No reference at all and at least one child (R2.6.5)."""
+        """No reference at all and at least one child."""
         return not image.repo_tags and not image.repo_digests and bool(self.children(image.id))
 
     def is_dangling(self, image: Image) -> bool:
-        """The list filter's and image prune's "dangling": no child and no tag (R3.1.6)."""
+        """The list filter's and image prune's "dangling": no child and no tag."""
         return not image.repo_tags and not self.children(image.id)
 
     # ------------------------------------------------------------------
@@ -154,7 +155,7 @@ class Graph:
     # ------------------------------------------------------------------
 
     def find_image(self, name_or_id: str) -> Image:
-        """Resolve a name or id as the engine's ``GetImage`` does (R1.6).
+        """Resolve a name or id as the engine's ``GetImage`` does.
 
         A reference (``name`` means ``name:latest``) beats an id prefix; id
         prefixes of any length resolve when unique; ambiguous or unknown
@@ -165,7 +166,7 @@ class Graph:
         return image
 
     def _lookup_image(self, name: str) -> tuple[Image, Any]:
-        """The image and the parsed reference the lookup used (R1.6.1-R1.6.5)."""
+        """The image and the parsed reference the lookup used."""
         ref = self.profile.parse_lookup(name)
         if _is_digest_only(ref):
             image_id = str(ref)
@@ -175,7 +176,7 @@ class Graph:
             return image, ref
         assert isinstance(ref, _ref.Reference)
         tagged = _ref.tag_name_only(ref)
-        # a reference with tag and digest is stored as the digest one (R1.5.5)
+        # a reference with tag and digest is stored as the digest one
         key = f"{ref.name}@{ref.digest}" if ref.digest is not None else str(tagged)
         hit = self._references.get(key)
         if hit is not None and hit in self.images:
@@ -186,7 +187,7 @@ class Graph:
         raise NotFound(f"No such image: {_ref.familiar_string(tagged)}")
 
     def _lookup_prefix(self, text: str) -> str | None:
-        """The digest set's ``Lookup``: a unique id prefix, else ``None`` (R1.6.4)."""
+        """The digest set's ``Lookup``: a unique id prefix, else ``None``."""
         algorithm, sep, hex_part = text.partition(":")
         if not sep or not algorithm or not hex_part:
             algorithm, hex_part = "", text
@@ -201,7 +202,7 @@ class Graph:
         return "sha256:" + hexes[i]
 
     def find_container(self, name_or_id: str) -> Container:
-        """Resolve a container as the engine's ``GetContainer`` does (R1.7).
+        """Resolve a container as the engine's ``GetContainer`` does.
 
         Full id, then exact name (with or without ``/``), then a unique id
         prefix. Errors: ``invalid name or ID supplied: ""`` (400), ``No such
@@ -235,12 +236,12 @@ class Graph:
         *,
         api_version: str | None = None,
     ) -> list[dict[str, Any]]:
-        """What ``GET /images/json`` returns: same images, fields and order (§3).
+        """What ``GET /images/json`` returns: same images, fields and order.
 
         ``filters`` takes the engine's keys (``dangling``, ``label``,
         ``before``, ``since``, ``reference``) with a value, a list of values or
         the API's ``{"value": true}`` form. Same-second images come out in id
-        order (the engine's order within one second is arbitrary, R3.4.2).
+        order (the engine's order within one second is arbitrary).
         """
         api = self.api_minor(api_version)
         return [
@@ -381,7 +382,7 @@ class Graph:
         ]
 
     def container_image_field(self, container: Container) -> str:
-        """The ``Image`` the engine reports: as created while it still resolves (R6.3.1)."""
+        """The ``Image`` the engine reports: as created while it still resolves."""
         if container.image == container.image_id:
             return container.image
         try:
@@ -426,7 +427,7 @@ def _is_digest_only(ref: object) -> bool:
 
 
 def _match_labels(values: Sequence[str], labels: Mapping[str, str] | None) -> bool:
-    """``Args.MatchKVList``: every ``k`` or ``k=v`` must match (R3.3.4)."""
+    """``Args.MatchKVList``: every ``k`` or ``k=v`` must match."""
     if not labels:
         return False
     for value in values:

@@ -19,25 +19,33 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ._frozen import FrozenDocument
 from ._mapping import HostParts, host_parts_from_api, payloads_from_host
 from .errors import InvalidArgument
 from .graph import Graph
-from .model import Container
+from .model import Container, Image
 from .profiles import Engine
 from .removal import (
+    CleanupPlan,
     Plan,
     apply_plan,
+    bytes_freed_by_image,
+    plan_cleanup,
     plan_container_prune,
     plan_image_prune,
     plan_rm,
     plan_rmi,
+    removal_ranking,
 )
 from .snapshot import dump, load
 from .usage import DiskUsage
+
+if TYPE_CHECKING:
+    from .why import Why
 
 __all__ = ["Host"]
 
@@ -80,11 +88,12 @@ class Host(Graph):
                 engine = Engine.parse(engine)
             except ValueError as exc:
                 raise InvalidArgument(str(exc)) from None
-        return cls._from_parts(host_parts_from_api(payloads, engine), payloads)
+        # a private copy: the caller's dict may change afterwards, this host not
+        return cls._from_parts(host_parts_from_api(payloads, engine), FrozenDocument(payloads))
 
     @classmethod
-    def _from_parts(cls, parts: HostParts, payloads: Mapping[str, Any]) -> Host:
-        """The host of ``parts``, read from ``payloads``."""
+    def _from_parts(cls, parts: HostParts, document: Mapping[str, Any]) -> Host:
+        """The host of ``parts``, read from ``document`` (a private, read-only copy)."""
         return cls(
             images=parts.images,
             containers=parts.containers,
@@ -94,7 +103,7 @@ class Host(Graph):
             engine=parts.engine,
             taken=parts.taken,
             version=parts.version,
-            payloads=payloads,
+            payloads=document,
         )
 
     @classmethod
@@ -107,7 +116,10 @@ class Host(Graph):
         dump(self.to_payloads(), path)
 
     def to_payloads(self) -> dict[str, Any]:
-        """The payload document of this state (the one read, or one rebuilt from the model)."""
+        """The payload document of this state (the one read, or one rebuilt from the model).
+
+        A new document on every call, which the caller may change freely.
+        """
         if self.payloads is not None:
             return dict(self.payloads)
         return payloads_from_host(self)
@@ -116,10 +128,10 @@ class Host(Graph):
         """This host, with the layer chains ``previous`` knew for containers of deleted images.
 
         No API call shows the layers a container keeps after its image was
-        force-deleted (§5.7), so a fresh read has them empty; a host produced
+        force-deleted, so a fresh read has them empty; a host produced
         by :meth:`apply`, or read earlier, still knows them. Carrying them over
         keeps later predictions exact (a layer such a container holds is never
-        freed by a removal, R2.2.4).
+        freed by a removal).
         """
         containers: dict[str, Container] = {}
         layers = dict(self.layers)
@@ -148,11 +160,11 @@ class Host(Graph):
         return DiskUsage.of(self)
 
     def plan_rmi(self, name_or_id: str, force: bool = False, prune: bool = True) -> Plan:
-        """What ``docker rmi [-f] [--no-prune] NAME`` would do (§5); raises Conflict / NotFound."""
+        """What ``docker rmi [-f] [--no-prune] NAME`` would do; raises Conflict / NotFound."""
         return plan_rmi(self, name_or_id, force=force, prune=prune)
 
     def plan_rm(self, name_or_id: str, force: bool = False, volumes: bool = False) -> Plan:
-        """What ``docker rm [-f] [-v] NAME`` would do (§6.4)."""
+        """What ``docker rm [-f] [-v] NAME`` would do."""
         return plan_rm(self, name_or_id, force=force, volumes=volumes)
 
     def plan_image_prune(
@@ -162,16 +174,50 @@ class Host(Graph):
         *,
         now: float | None = None,
     ) -> Plan:
-        """What ``docker image prune [-a]`` would do (§7.1); ``now`` anchors ``until=10m``."""
+        """What ``docker image prune [-a]`` would do; ``now`` anchors ``until=10m``."""
         return plan_image_prune(self, all=all, filters=filters, now=now)
 
     def plan_container_prune(
         self, filters: Mapping[str, Any] | None = None, *, now: float | None = None
     ) -> Plan:
-        """What ``docker container prune`` would do (§7.2); ``now`` anchors ``until=10m``."""
+        """What ``docker container prune`` would do; ``now`` anchors ``until=10m``."""
         return plan_container_prune(self, filters=filters, now=now)
 
     def apply(self, plan: Plan) -> Host:
-        """The host after the engine carried ``plan`` out."""
+        """The host after the engine carried ``plan`` out.
+
+        :class:`~dockermodel.errors.PlanMismatch` if ``plan`` was made for
+        another host, or was applied already (see :func:`dockermodel.removal.apply_plan`).
+        """
         return apply_plan(self, plan)
 
+    def why(self, name_or_id: str) -> Why:
+        """Every holder of the image and what each way of removing it would do (:mod:`.why`)."""
+        from .why import why
+
+        return why(self, name_or_id)
+
+    def plan_cleanup(self, *, containers: bool = True, all: bool = True) -> CleanupPlan:
+        """Force-free ``docker rm`` / ``docker rmi`` steps that free every byte they can.
+
+        See :func:`dockermodel.removal.plan_cleanup`.
+        """
+        return plan_cleanup(self, containers=containers, all=all)
+
+    def bytes_freed_by_image(self) -> dict[str, int]:
+        """For every image id, the bytes ``docker rmi -f <id>`` would free (0 when refused).
+
+        See :func:`dockermodel.removal.bytes_freed_by_image`.
+        """
+        return bytes_freed_by_image(self)
+
+    def removal_ranking(self) -> list[tuple[Image, int]]:
+        """Images by the bytes their removal frees, most first (:meth:`bytes_freed_by_image`)."""
+        return removal_ranking(self)
+
+    def __repr__(self) -> str:
+        """A summary: the counts and the engine (the contents can be millions of characters)."""
+        return (
+            f"<Host: {len(self.images)} images, {len(self.layers)} layers, "
+            f"{len(self.containers)} containers, {len(self.volumes)} volumes; {self.engine}>"
+        )

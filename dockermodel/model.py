@@ -32,10 +32,11 @@ __all__ = [
     "parse_timestamp_ns",
 ]
 
-#: Container states as the engine names them [M container/state.go · State.StateString].
+#: Container states as the engine names them
+#: [moby v20.10.24 container/state.go · State.StateString].
 STATES = ("created", "running", "paused", "restarting", "removing", "exited", "dead")
 #: States whose Running flag is set: ``rm`` needs force, ``rmi`` sees a running
-#: container, ``docker ps`` lists them without ``-a``, prune keeps them (R6.1.3).
+#: container, ``docker ps`` lists them without ``-a``, prune keeps them.
 RUNNING_STATES = frozenset({"running", "paused", "restarting"})
 
 _ZULU = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z\Z")
@@ -72,6 +73,10 @@ def parse_timestamp_ns(text: str, field: str = "Created") -> int:
     if m.group(8):
         offset = int(m.group(9)) * 3600 + int(m.group(10)) * 60
         seconds -= offset if m.group(8) == "+" else -offset
+    if not _FIRST_SECOND <= seconds <= _LAST_SECOND:
+        # an offset moved it out of the years 0001-9999, which RFC 3339 (and a
+        # snapshot written back) cannot hold
+        raise InvalidPayload(field, f"invalid time {text!r}: outside the years 0001-9999 in UTC")
     frac = (m.group(7) or "").ljust(9, "0")
     return seconds * 1_000_000_000 + int(frac)
 
@@ -92,6 +97,9 @@ def _days(year: int, month: int, day: int) -> int:
 
 
 _EPOCH = date(1970, 1, 1)
+#: 0001-01-01T00:00:00Z (Go's zero time) and 9999-12-31T23:59:59Z, in Unix seconds.
+_FIRST_SECOND = (date(1, 1, 1) - _EPOCH).days * 86400
+_LAST_SECOND = (date(9999, 12, 31) - _EPOCH).days * 86400 + 86399
 _CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
 
 
@@ -100,8 +108,8 @@ class Layer:
     """A read-only layer, identified by its chain id (content plus position).
 
     ``size`` is the layer's own DiffSize (bytes of the files it adds or
-    rewrites, R2.3.1); ``parent`` the chain id below it (``None`` at the base).
-    Identical content over a different parent is a different layer (R2.1.3).
+    rewrites); ``parent`` the chain id below it (``None`` at the base).
+    Identical content over a different parent is a different layer.
     """
 
     chain_id: str
@@ -115,9 +123,10 @@ class Image:
     """An image: its id, references, parent, creation time, labels and layers.
 
     ``repo_tags`` and ``repo_digests`` hold normalized references in the
-    engine's order (byte order of the fully-qualified strings, R1.5.6);
+    engine's order (byte order of the fully-qualified strings);
     ``layers`` the chain ids base first; ``size`` the sum of their DiffSizes
-    (the engine's ``Size``, R2.3.3 — shared layers not subtracted).
+    (the engine's ``Size`` — shared layers not subtracted;
+    [moby v20.10.24 layer/ro_layer.go · roLayer.Size]).
     """
 
     id: str
@@ -138,7 +147,7 @@ class Image:
 
     @property
     def references(self) -> tuple[Reference, ...]:
-        """Every reference (tags and digests) in the engine's order (R1.5.6)."""
+        """Every reference (tags and digests) in the engine's order."""
         if not self.repo_digests and len(self.repo_tags) < 2:
             return self.repo_tags
         return tuple(sorted(self.repo_tags + self.repo_digests, key=str))
@@ -148,6 +157,14 @@ class Image:
         """The chain id of the top layer, ``""`` for an image without layers."""
         return self.layers[-1] if self.layers else ""
 
+    def __repr__(self) -> str:
+        """A summary: id, references, layer count and size."""
+        refs = [r.familiar for r in self.references]
+        return (
+            f"Image({self.short_id!r}, references={refs!r}, "
+            f"layers={len(self.layers)}, size={self.size})"
+        )
+
 
 @attrs.frozen
 class Container:
@@ -155,7 +172,7 @@ class Container:
 
     ``image`` is the string it was created with (``Config.Image``), ``image_id``
     the image it runs; ``layers`` the chain ids of the image it was created from
-    (kept even after that image is force-deleted, §5.7) when known.
+    (kept even after that image is force-deleted) when known.
     ``size_rw`` / ``size_root_fs`` are 0 when the engine left them out.
     Fields the model does not interpret (ports, host config, network settings,
     mounts) are kept frozen in ``extra`` so ``to_api()`` can return them.
@@ -179,6 +196,13 @@ class Container:
     def short_id(self) -> str:
         return self.id[:12]
 
+    def __repr__(self) -> str:
+        """A summary (the unmodelled fields alone can be thousands of characters)."""
+        return (
+            f"Container({self.short_id!r}, names={list(self.names)!r}, image={self.image!r}, "
+            f"state={self.state!r}, status={self.status!r})"
+        )
+
     @property
     def name(self) -> str:
         """The first name without its leading ``/``."""
@@ -186,7 +210,7 @@ class Container:
 
     @property
     def running(self) -> bool:
-        """The engine's Running flag: running, paused and restarting (R6.1.3)."""
+        """The engine's Running flag: running, paused and restarting."""
         return self.state in RUNNING_STATES
 
     _MODELED = frozenset(
@@ -220,6 +244,22 @@ class Container:
         cid = f.string(o, "Id", path)
         if not _CONTAINER_ID.fullmatch(cid):
             raise InvalidPayload(f"{path}.Id", f"expected 64 lowercase hex, got {cid!r}")
+        mounts = o.get("Mounts")
+        if mounts is not None:  # read by rm -v and apply: an array of objects
+            for i, mount in enumerate(f.arr(mounts, f"{path}.Mounts")):
+                f.obj(mount, f"{path}.Mounts[{i}]")
+        ports = o.get("Ports")
+        if ports is not None:  # read by ps's PORTS column: []types.Port
+            for i, port in enumerate(f.arr(ports, f"{path}.Ports")):
+                p = f.obj(port, f"{path}.Ports[{i}]")
+                for key in ("PrivatePort", "PublicPort"):
+                    number = f.integer(p, key, f"{path}.Ports[{i}]", 0)
+                    if not 0 <= number <= 65535:
+                        raise InvalidPayload(
+                            f"{path}.Ports[{i}].{key}", f"expected a port number, got {number}"
+                        )
+                for key in ("Type", "IP"):
+                    f.string(p, key, f"{path}.Ports[{i}]", "")
         return cls(
             id=cid,
             names=f.strings(o, "Names", path),
@@ -233,7 +273,9 @@ class Container:
             size_root_fs=f.integer(o, "SizeRootFs", path, 0),
             labels=FrozenDict(f.labels(o, "Labels", path) or {}),
             layers=layers,
-            extra=FrozenDict({k: freeze(v) for k, v in o.items() if k not in cls._MODELED}),
+            extra=FrozenDict(
+                {k: freeze(v, f"{path}.{k}") for k, v in o.items() if k not in cls._MODELED}
+            ),
         )
 
     def to_api(self, image: str | None = None) -> dict[str, Any]:
@@ -289,7 +331,9 @@ class Volume:
             size=size,
             ref_count=refs,
             labels=FrozenDict(f.labels(o, "Labels", path) or {}),
-            extra=FrozenDict({k: freeze(v) for k, v in o.items() if k not in modeled}),
+            extra=FrozenDict(
+                {k: freeze(v, f"{path}.{k}") for k, v in o.items() if k not in modeled}
+            ),
         )
 
     def to_api(self) -> dict[str, Any]:
@@ -339,6 +383,11 @@ class BuildCacheRecord:
             "UsageCount",
             "Parent",
         }
+        created_at = f.string(o, "CreatedAt", path, "")
+        last_used_at = f.opt_string(o, "LastUsedAt", path)
+        for key, stamp in (("CreatedAt", created_at), ("LastUsedAt", last_used_at)):
+            if stamp:  # ``docker system df -v`` sorts and ages records by them
+                parse_timestamp_ns(stamp, f"{path}.{key}")
         return cls(
             id=f.string(o, "ID", path),
             type=f.string(o, "Type", path, ""),
@@ -346,11 +395,13 @@ class BuildCacheRecord:
             in_use=f.boolean(o, "InUse", path, False),
             shared=f.boolean(o, "Shared", path, False),
             size=f.integer(o, "Size", path, 0),
-            created_at=f.string(o, "CreatedAt", path, ""),
-            last_used_at=f.opt_string(o, "LastUsedAt", path),
+            created_at=created_at,
+            last_used_at=last_used_at,
             usage_count=f.integer(o, "UsageCount", path, 0),
             parent=f.string(o, "Parent", path, ""),
-            extra=FrozenDict({k: freeze(v) for k, v in o.items() if k not in modeled}),
+            extra=FrozenDict(
+                {k: freeze(v, f"{path}.{k}") for k, v in o.items() if k not in modeled}
+            ),
         )
 
     def to_api(self) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Image references, parsed and normalized as the Docker engine does.
 
-A snake_case mirror of distribution/reference v0.6.0 (GRAMMAR.md), the
-package moby and the docker CLI use:
+A snake_case mirror of distribution/reference v0.6.0 (``docs/reference.md``),
+the package moby and the docker CLI use:
 
 * :func:`parse` — the raw grammar, no normalization (``Parse``);
 * :func:`parse_normalized_named` — what ``docker pull ubuntu`` does:
@@ -480,8 +480,12 @@ def with_name(name: str) -> Reference:
 
 
 def _require_named(ref: object) -> Reference:
+    """``ref`` if it is a :class:`Reference`, else ``TypeError``.
+
+    The Go functions take a ``Named``; a digest-only reference is not one.
+    """
     if not isinstance(ref, Reference):
-        raise TypeError(f"expected a named Reference, got {type(ref).__name__}")
+        raise TypeError(f"expected a named Reference, got {type(ref).__name__} {ref!r}")
     return ref
 
 
@@ -524,7 +528,8 @@ def trim_named(ref: Reference) -> Reference:
 
 def is_name_only(ref: Reference) -> bool:
     """Whether ``ref`` has neither tag nor digest (``IsNameOnly``)."""
-    return ref.tag is None and ref.digest is None
+    named = _require_named(ref)
+    return named.tag is None and named.digest is None
 
 
 def tag_name_only(ref: Reference) -> Reference:
@@ -549,9 +554,10 @@ def familiar_name(ref: Reference) -> str:
     >>> familiar_name(parse_normalized_named("library/foo/bar"))
     'library/foo/bar'
     """
-    if ref.domain != DEFAULT_DOMAIN:
-        return ref.name
-    path = ref.path
+    named = _require_named(ref)
+    if named.domain != DEFAULT_DOMAIN:
+        return named.name
+    path = named.path
     if path.startswith(OFFICIAL_REPO_PREFIX) and "/" not in path[_LIBRARY_LEN:]:
         return path[_LIBRARY_LEN:]
     return path

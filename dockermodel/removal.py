@@ -6,13 +6,16 @@ a reference count per layer) and returns a :class:`Plan`: the records the
 engine would answer plus what changed. Nothing is touched; :func:`apply_plan`
 (``Host.apply``) gives the host after the engine carried the plan out.
 
-Sources of truth: ENGINE_SEMANTICS.md §5 (image delete), §6.4 (container
-delete), §7.1-7.2 (prunes), §2.2 (who holds a layer), §1.6-1.7 (lookup).
-[M daemon/images/image_delete.go · ImageService.ImageDelete, imageDeleteHelper,
-checkImageDeleteConflict] [M daemon/images/image_prune.go · ImagesPrune]
-[M daemon/delete.go · ContainerRm, cleanupContainer] [M daemon/prune.go · ContainersPrune]
+Sources of truth, in plain words in ``docs/removal.md``:
+[moby v20.10.24 daemon/images/image_delete.go · ImageService.ImageDelete,
+imageDeleteHelper, checkImageDeleteConflict]
+[moby v20.10.24 daemon/images/image_prune.go · ImageService.ImagesPrune]
+[moby v20.10.24 daemon/delete.go · Daemon.ContainerRm, cleanupContainer]
+[moby v20.10.24 daemon/prune.go · Daemon.ContainersPrune]
+[moby v20.10.24 layer/layer_store.go · layerStore.releaseLayer] (who holds a layer)
+[moby v20.10.24 daemon/images/image.go · ImageService.GetImage] (lookup)
 
-Choices where the engine is nondeterministic (pitfall 18), made once here:
+Choices where the engine is nondeterministic (it walks Go maps), made once here:
 
 * when several containers qualify for a conflict message, the **newest**
   container (``Host.containers`` order) is named — the engine names the first
@@ -47,24 +50,36 @@ from .errors import (
     Conflict,
     EngineError,
     InvalidArgument,
+    InvalidReference,
     NotFound,
+    PlanMismatch,
 )
 from .graph import Graph, newest_first
 from .model import Container, Image, Layer, Volume
 
 __all__ = [
+    "VOLUME_PRUNE_1_41",
+    "VOLUME_PRUNE_1_42",
     "CleanupPlan",
     "CleanupStep",
     "Plan",
     "Record",
+    "SystemPrunePlan",
+    "VolumePruneRule",
     "apply_plan",
     "bytes_freed_by_image",
+    "plan_build_cache_prune",
     "plan_cleanup",
+    "plan_commands",
     "plan_container_prune",
+    "plan_image_cleanup",
     "plan_image_prune",
     "plan_rm",
     "plan_rmi",
+    "plan_system_prune",
+    "plan_volume_prune",
     "removal_ranking",
+    "volume_prune_rule",
 ]
 
 
@@ -91,7 +106,7 @@ class Record:
 
     ``value`` is a familiar reference for ``Untagged`` (``app:1``,
     ``app@sha256:…``) and ``sha256:<hex>`` for ``Deleted`` — an image id or a
-    layer chain id (R5.1.2).
+    layer chain id.
     """
 
     kind: str
@@ -108,13 +123,14 @@ class Record:
 class Plan:
     """What one request would do, and what it changes.
 
-    ``kind`` is ``"rmi"``, ``"rm"``, ``"image_prune"``, ``"container_prune"``
-    or ``"cleanup"`` (several steps merged, see :class:`CleanupPlan`).
+    ``kind`` is ``"rmi"``, ``"rm"``, ``"image_prune"``, ``"container_prune"``,
+    ``"volume_prune"``, ``"build_cache_prune"`` or ``"cleanup"`` (several
+    steps merged, see :class:`CleanupPlan` and :class:`SystemPrunePlan`).
     ``records`` are the image records in the engine's order; ``untagged``
     the ``(image id, canonical reference)`` pairs removed; ``deleted_layers``
     the chain ids the records report freed; ``silent_layers`` chain ids freed
     without any report (held only by a removed container whose image was
-    force-deleted, §5.7). ``space_reclaimed`` is the engine's figure (prunes:
+    force-deleted). ``space_reclaimed`` is the engine's figure (prunes:
     ``SpaceReclaimed``; ``rmi``: the same rule, bytes of the layer records;
     ``rm``: the container's ``SizeRw``); ``bytes_freed`` counts every byte
     that leaves the disk, silent layers included.
@@ -131,6 +147,21 @@ class Plan:
     removed_volumes: tuple[str, ...] = ()
     space_reclaimed: int = 0
     bytes_freed: int = 0
+    #: ids of the build cache records removed (``CachesDeleted``)
+    deleted_build_cache: tuple[str, ...] = ()
+    #: The host the plan was made for (``None``: a cleanup step, or made by hand);
+    #: :meth:`Host.apply` refuses the plan on any other host.
+    host: Graph | None = attrs.field(default=None, eq=False, repr=False)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(
+            f"{name}={len(getattr(self, name))}"
+            for name in ("records", "deleted_images", "deleted_containers", "deleted_layers")
+        )
+        return (
+            f"Plan(kind={self.kind!r}, target={self.target!r}, {counts}, "
+            f"space_reclaimed={self.space_reclaimed}, bytes_freed={self.bytes_freed})"
+        )
 
     @bulk()
     def to_api(self) -> Any:
@@ -139,6 +170,9 @@ class Plan:
         * ``rmi`` — ``[{"Untagged": "app:1"}, {"Deleted": "sha256:…"}, …]``;
         * ``image_prune`` — ``{"ImagesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``container_prune`` — ``{"ContainersDeleted": [...] or None, "SpaceReclaimed": n}``;
+        * ``volume_prune`` — ``{"VolumesDeleted": [...], "SpaceReclaimed": n}`` (``[]``
+          when nothing was removed, as the engine answers);
+        * ``build_cache_prune`` — ``{"CachesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``rm`` — ``None`` (HTTP 204, no body);
         * ``cleanup`` — the records of every step, as for ``rmi``.
         """
@@ -150,6 +184,16 @@ class Plan:
         if self.kind == "container_prune":
             return {
                 "ContainersDeleted": list(self.deleted_containers) or None,
+                "SpaceReclaimed": self.space_reclaimed,
+            }
+        if self.kind == "volume_prune":
+            return {
+                "VolumesDeleted": list(self.removed_volumes),
+                "SpaceReclaimed": self.space_reclaimed,
+            }
+        if self.kind == "build_cache_prune":
+            return {
+                "CachesDeleted": list(self.deleted_build_cache) or None,
                 "SpaceReclaimed": self.space_reclaimed,
             }
         if self.kind == "rm":
@@ -171,27 +215,42 @@ class CleanupStep:
 
 @attrs.frozen
 class CleanupPlan:
-    """An ordered list of force-free ``docker rm`` / ``docker rmi`` commands.
+    """An ordered list of ``docker rm`` / ``docker rmi`` commands and what each does.
 
     Run in order against the host they were planned for, no step conflicts
-    and the steps together free :attr:`bytes_freed` bytes.
+    and the steps together free :attr:`bytes_freed` bytes. When a further
+    command would be refused, ``refused_command`` is that command and
+    ``refusal`` the engine's error; the steps are the ones done before it.
     """
 
     steps: tuple[CleanupStep, ...]
+    refused_command: tuple[str, ...] | None = None
+    refusal: EngineError | None = attrs.field(default=None, eq=False)
+    #: The host the steps were planned for (see :meth:`as_plan`).
+    host: Graph | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """No command was refused."""
+        return self.refusal is None
 
     @property
     def bytes_freed(self) -> int:
         return sum(step.bytes_freed for step in self.steps)
+
+    def __repr__(self) -> str:
+        return f"CleanupPlan(steps={len(self.steps)}, bytes_freed={self.bytes_freed})"
 
     def commands(self) -> list[str]:
         """The steps as shell lines (``docker rm <id>``, ``docker rmi app:1``, …)."""
         return [" ".join(step.command) for step in self.steps]
 
     def as_plan(self) -> Plan:
-        """All steps merged into one plan, for :meth:`Host.apply`."""
+        """All steps merged into one plan, for :meth:`Host.apply` on the host planned for."""
         plans = [step.plan for step in self.steps]
         return Plan(
             kind="cleanup",
+            host=self.host,
             records=tuple(r for p in plans for r in p.records),
             deleted_images=tuple(i for p in plans for i in p.deleted_images),
             untagged=tuple(u for p in plans for u in p.untagged),
@@ -201,6 +260,7 @@ class CleanupPlan:
             removed_volumes=tuple(v for p in plans for v in p.removed_volumes),
             space_reclaimed=sum(p.space_reclaimed for p in plans),
             bytes_freed=sum(p.bytes_freed for p in plans),
+            deleted_build_cache=tuple(b for p in plans for b in p.deleted_build_cache),
         )
 
 
@@ -210,7 +270,10 @@ class CleanupPlan:
 
 
 def _is_single_reference(refs: Sequence[Any]) -> bool:
-    """``isSingleReference``: the references name one thing (R5.2 table)."""
+    """``isSingleReference``: the references name one thing.
+
+    [moby v20.10.24 daemon/images/image_delete.go · isSingleReference]
+    """
     if len(refs) <= 1:
         return len(refs) == 1
     single = None
@@ -244,11 +307,14 @@ class _Index:
         self.store: dict[str, str] = {}
         #: number of live child images per image (absent: none)
         self.children: Counter[str] = Counter()
+        #: ids of the child images per image (the host's; planners filter out deleted ones)
+        self.child_ids: dict[str, list[str]] = {}
         self.users: dict[str, list[str]] = {}
         self.containers: dict[str, Container] = dict(host.containers.items())
         self.held: dict[str, tuple[str, ...]] = {}
         # one pass over the images: each image object is touched once
         images, children, refs_of, store = self.images, self.children, self.refs, self.store
+        child_ids = self.child_ids
         tops: list[str] = []
         for image_id, image in host.images.items():
             images[image_id] = image
@@ -259,6 +325,7 @@ class _Index:
                     store[str(ref)] = image_id
             if image.parent is not None:
                 children[image.parent] += 1
+                child_ids.setdefault(image.parent, []).append(image_id)
             if image.layers:
                 tops.append(image.layers[-1])
         for orphan in [p for p in children if p not in images]:
@@ -317,11 +384,12 @@ class _State:
     """A mutable working copy of a host, built in O(size of host).
 
     ``rc[c]`` is the layer store's reference count of chain id ``c``
-    (R2.2.2): one per live image whose *top* layer is ``c``, one per live
+    [moby v20.10.24 layer/layer_store.go · layerStore.Register, releaseLayer]:
+    one per live image whose *top* layer is ``c``, one per live
     container whose creation-image chain ends in ``c``, one per layer whose
     parent is ``c``. Releasing a top layer cascades downwards while counts
-    reach zero (R2.2.3), which frees exactly the layers in no remaining
-    image's chain and no container's chain (R2.2.4) and costs only the
+    reach zero, which frees exactly the layers in no remaining
+    image's chain and no container's chain and costs only the
     layers freed.
     """
 
@@ -336,6 +404,7 @@ class _State:
         self.refs = dict(index.refs)
         self.store = dict(index.store)
         self.children = index.children.copy()
+        self.child_ids = index.child_ids
         self.users = dict(index.users)
         self.containers = dict(index.containers)
         self.held = dict(index.held)
@@ -370,6 +439,7 @@ class _State:
         m = since if since is not None else (0,) * 9
         return Plan(
             kind=kind,
+            host=self.host,
             target=target,
             records=tuple(self.records[m[0] :]),
             deleted_images=tuple(self.deleted_images[m[1] :]),
@@ -395,6 +465,18 @@ class _State:
             if running is None or c.running == running:
                 return c
         return None
+
+    def users_of(self, image_id: str, running: bool | None) -> tuple[str, ...]:
+        """Ids of every container of ``image_id`` (newest first), by Running flag when given."""
+        return tuple(
+            cid
+            for cid in self.users.get(image_id, ())
+            if running is None or self.containers[cid].running == running
+        )
+
+    def live_children(self, image_id: str) -> tuple[str, ...]:
+        """Ids of the child images of ``image_id`` still present, in id order."""
+        return tuple(sorted(c for c in self.child_ids.get(image_id, ()) if c in self.images))
 
     def has_tag(self, image_id: str) -> bool:
         return any(r.digest is None for r in self.refs.get(image_id, ()))
@@ -443,7 +525,7 @@ class _State:
         return freed
 
     def delete_container(self, container: Container) -> None:
-        """``cleanupContainer``: release the container's layers (silently, §5.7)."""
+        """``cleanupContainer``: release the container's layers (silently)."""
         del self.containers[container.id]
         users = self.users[container.image_id] = [
             u for u in self.users[container.image_id] if u != container.id
@@ -460,18 +542,26 @@ class _State:
 
 
 # --------------------------------------------------------------------------
-# Image delete (§5)
+# Image delete
 # --------------------------------------------------------------------------
 
 
 #: (hard, reason, named container id or None, "used")
 _Found = tuple[bool, str, "str | None", bool]
 
+#: :attr:`Conflict.kind` of each ``checkImageDeleteConflict`` reason.
+_KIND_OF_REASON = {
+    "image has dependent child images": "dependent_child",
+    "image is being used by running container": "running_container",
+    "image is referenced in multiple repositories": "multiple_repositories",
+    "image is being used by stopped container": "stopped_container",
+}
+
 
 def _conflict(
     state: _State, image_id: str, hard: bool, soft: bool, referenced: bool
 ) -> _Found | None:
-    """``checkImageDeleteConflict`` in the engine's order (R5.4 step 1); no message yet."""
+    """``checkImageDeleteConflict`` in the engine's order; no message yet."""
     if hard:
         if state.children.get(image_id):
             return True, "image has dependent child images", None, False
@@ -487,24 +577,42 @@ def _conflict(
     return None
 
 
-def _conflict_error(image_id: str, found: _Found) -> Conflict:
-    """``imageDeleteConflict.Error``: ``conflict: unable to delete IID (…) - reason``."""
+def _conflict_error(state: _State, image_id: str, found: _Found) -> Conflict:
+    """``imageDeleteConflict.Error``: ``conflict: unable to delete IID (…) - reason``.
+
+    The error carries every container (or child image) that qualifies for
+    the reason, not only the one the message names.
+    """
     hard, reason, container, _ = found
     forced = "cannot be forced" if hard else "must be forced"
     suffix = f" {short_id(container)}" if container is not None else ""
     image = short_id(image_id)
-    return Conflict(f"conflict: unable to delete {image} ({forced}) - {reason}{suffix}")
+    kind = _KIND_OF_REASON[reason]
+    containers: tuple[str, ...] = ()
+    if kind == "running_container":
+        containers = state.users_of(image_id, running=True)
+    elif kind == "stopped_container":
+        containers = state.users_of(image_id, running=False)
+    children = state.live_children(image_id) if kind == "dependent_child" else ()
+    return Conflict(
+        f"conflict: unable to delete {image} ({forced}) - {reason}{suffix}",
+        kind=kind,
+        image_id=image_id,
+        containers=containers,
+        children=children,
+        hard=hard,
+    )
 
 
 def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool) -> None:
-    """``imageDeleteHelper`` (R5.4), iterative over the parent walk."""
+    """``imageDeleteHelper``, iterative over the parent walk."""
     while True:
         found = _conflict(state, image_id, hard=True, soft=not force, referenced=True)
         if found is not None:
             dangling = image_id not in state.refs and not state.children.get(image_id)
             if quiet and (not dangling or found[3]):
                 return
-            raise _conflict_error(image_id, found)
+            raise _conflict_error(state, image_id, found)
         parent = state.images[image_id].parent
         for ref in list(state.refs.get(image_id, ())):
             state.remove_ref(image_id, ref)
@@ -547,7 +655,7 @@ def _image_mounts(containers: Iterable[Container]) -> dict[str, list[str]]:
 
 
 def _is_image_id_prefix(image_id: str, name: str) -> bool:
-    """``isImageIDPrefix``: ``name`` starts ``sha256:<hex>`` or ``<hex>`` (R5.2)."""
+    """``isImageIDPrefix``: ``name`` starts ``sha256:<hex>`` or ``<hex>``."""
     return image_id.startswith(name) or image_id.partition(":")[2].startswith(name)
 
 
@@ -559,9 +667,9 @@ def _image_delete(
     prune: bool,
     parsed: _ref.Reference | None = None,
 ) -> None:
-    """``ImageService.ImageDelete`` on an image already found by ``name`` (R5.3).
+    """``ImageService.ImageDelete`` on an image already found by ``name``.
 
-    Raises :class:`Conflict` before any change, as the engine does (R5.1.3).
+    Raises :class:`Conflict` before any change, as the engine does.
     ``parsed``: the stored reference ``name`` is the text of, when the caller
     holds it (saves parsing ``name`` again).
     """
@@ -576,7 +684,12 @@ def _image_delete(
                 raise Conflict(
                     f'conflict: unable to remove repository reference "{name}" (must force) - '
                     f"container {short_id(user.id)} is using its referenced image "
-                    f"{short_id(image_id)}"
+                    f"{short_id(image_id)}",
+                    kind="repository_reference",
+                    image_id=image_id,
+                    containers=state.users_of(image_id, running=None),
+                    hard=False,
+                    reference=name,
                 )
         if parsed is None:
             parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
@@ -604,7 +717,7 @@ def _image_delete(
     if _is_single_reference(refs):
         found = _conflict(state, image_id, hard=True, soft=not force, referenced=False)
         if found is not None:
-            raise _conflict_error(image_id, found)
+            raise _conflict_error(state, image_id, found)
         for ref in list(refs):
             state.remove_ref(image_id, ref)
             state.records.append(Record("Untagged", _ref.familiar_string(ref)))
@@ -612,9 +725,9 @@ def _image_delete(
 
 
 def _lookup(host: Graph, name: str) -> str:
-    """``GetImage`` (R1.6) on the unmodified host; returns the image id.
+    """``GetImage`` on the unmodified host; returns the image id.
 
-    A blank name is the delete route's own error (R5.1.1).
+    A blank name is the delete route's own error.
     """
     if name == "":
         raise InvalidArgument("image name cannot be blank")
@@ -623,14 +736,14 @@ def _lookup(host: Graph, name: str) -> str:
 
 @bulk()
 def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) -> Plan:
-    """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do (§5).
+    """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do.
 
     The request takes the *ID path* when ``name`` is a prefix of the found
     image's ``sha256:<hex>`` or ``<hex>``, the *reference path* otherwise
-    (R5.2). Conflicts raise :class:`~dockermodel.Conflict` (409) and unknown
+    (``isImageIDPrefix``). Conflicts raise :class:`~dockermodel.Conflict` (409) and unknown
     names :class:`~dockermodel.NotFound` (404), with the engine's messages;
     a blank or unparsable name :class:`~dockermodel.InvalidArgument` (400).
-    [M daemon/images/image_delete.go · ImageService.ImageDelete]
+    [moby v20.10.24 daemon/images/image_delete.go · ImageService.ImageDelete]
     """
     image_id = _lookup(host, name)
     state = _State(host)
@@ -639,7 +752,7 @@ def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) ->
 
 
 # --------------------------------------------------------------------------
-# Container delete (§6.4)
+# Container delete
 # --------------------------------------------------------------------------
 
 
@@ -650,8 +763,11 @@ def _volume_names(container: Container) -> list[tuple[str, bool]]:
     (``MountPoint.Spec.Source``); a volume whose name is 64 lowercase hex —
     what the engine generates for anonymous volumes — is taken as anonymous.
     """
-    out = []
-    for mount in container.extra.get("Mounts") or ():
+    out: list[tuple[str, bool]] = []
+    mounts = container.extra.get("Mounts")
+    if not isinstance(mounts, tuple):  # none, or a hand-made container's odd value
+        return out
+    for mount in mounts:
         if not isinstance(mount, Mapping) or mount.get("Type") != "volume":
             continue
         name = mount.get("Name")
@@ -663,11 +779,24 @@ def _volume_names(container: Container) -> list[tuple[str, bool]]:
 def _remove_container(
     state: _State, container: Container, name: str, force: bool, volumes: bool
 ) -> None:
-    """``ContainerRm`` + ``cleanupContainer`` (R6.4.2-R6.4.5)."""
+    """``ContainerRm`` + ``cleanupContainer``."""
     if container.state == "removing":
-        raise Conflict(f"removal of container {name} is already in progress")
+        raise Conflict(
+            f"removal of container {name} is already in progress",
+            kind="removal_in_progress",
+            containers=(container.id,),
+            hard=True,
+        )
     if container.running and not force:
-        raise state.profile.rm_in_state(name, container.id, container.state)
+        refused = state.profile.rm_in_state(name, container.id, container.state)
+        raise Conflict(
+            refused.message,
+            refused.status,
+            kind="container_running",
+            image_id=container.image_id,
+            containers=(container.id,),
+            hard=False,
+        )
     state.delete_container(container)
     if volumes:
         for volume, anonymous in _volume_names(container):
@@ -682,17 +811,18 @@ def _remove_container(
 
 @bulk()
 def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) -> Plan:
-    """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do (§6.4).
+    """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do.
 
-    Lookup per R1.7 (full id, exact name, unique prefix). A running, paused or
+    Lookup as ``GetContainer`` (full id, exact name, unique prefix). A running, paused or
     restarting container needs ``force`` (409 otherwise, with the engine's
     message naming the full id); a container being removed answers 409
     ``removal of container NAME is already in progress``. With ``volumes``
     the container's anonymous volumes that no other container mounts are
     removed (see :func:`_volume_names` for how "anonymous" is decided).
     ``to_api()`` is ``None`` (HTTP 204). Layers of a force-deleted image that
-    only this container held are freed silently (``silent_layers``, §5.7).
-    [M daemon/delete.go · ContainerRm, cleanupContainer] [M daemon/mounts.go · removeMountPoints]
+    only this container held are freed silently (``silent_layers``).
+    [moby v20.10.24 daemon/delete.go · Daemon.ContainerRm, cleanupContainer]
+    [moby v20.10.24 daemon/mounts.go · Daemon.removeMountPoints]
     """
     container = host.find_container(name)
     state = _State(host)
@@ -702,7 +832,7 @@ def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) 
 
 
 # --------------------------------------------------------------------------
-# Prune filters (§7)
+# Prune filters
 # --------------------------------------------------------------------------
 
 _DURATION_UNITS = {
@@ -724,12 +854,12 @@ _DATE = re.compile(
 
 
 def _until_ns(value: str, now_ns: int) -> int:
-    """``GetTimestamp`` + ``ParseTimestamps``: the ``until`` value as nanoseconds (R7.1.2).
+    """``GetTimestamp`` + ``ParseTimestamps``: the ``until`` value as nanoseconds.
 
     A Go duration is relative to ``now`` and truncated to seconds; an
     RFC 3339-like date/time without a zone is read as UTC (the engine uses
     the daemon's local zone); ``sss[.nnnnnnnnn]`` is a Unix time.
-    [M api/types/time/timestamp.go · GetTimestamp, ParseTimestamps]
+    [moby v20.10.24 api/types/time/timestamp.go · GetTimestamp, ParseTimestamps]
     """
     m = _DURATION.match(value)
     if m and value != "0":
@@ -799,7 +929,7 @@ def _match_kv(values: Iterable[str], labels: Mapping[str, str]) -> bool:
 
 
 def _match_labels(args: Mapping[str, tuple[str, ...]], labels: Mapping[str, str] | None) -> bool:
-    """``matchLabels``: all ``label`` values match and not all ``label!`` values (R7.1.3)."""
+    """``matchLabels``: all ``label`` values match and not all ``label!`` values."""
     labels = labels or {}
     if args.get("label") and not _match_kv(args["label"], labels):
         return False
@@ -811,7 +941,7 @@ def _go_list(values: Iterable[str]) -> str:
 
 
 # --------------------------------------------------------------------------
-# Image prune (§7.1)
+# Image prune
 # --------------------------------------------------------------------------
 
 
@@ -823,7 +953,7 @@ def plan_image_prune(
     *,
     now: float | None = None,
 ) -> Plan:
-    """What ``docker image prune [-a] [--filter …]`` (``POST /images/prune``) would do (§7.1).
+    """What ``docker image prune [-a] [--filter …]`` (``POST /images/prune``) would do.
 
     As the CLI does, ``all`` adds ``dangling=false`` (else ``dangling=true``)
     to ``filters``. Candidates are fixed first: heads (no child) in dangling
@@ -836,7 +966,7 @@ def plan_image_prune(
     gone are skipped silently. ``SpaceReclaimed`` is the DiffSize of every
     layer named in a ``Deleted`` record. ``now`` (Unix seconds) anchors a
     duration ``until``.
-    [M daemon/images/image_prune.go · ImageService.ImagesPrune]
+    [moby v20.10.24 daemon/images/image_prune.go · ImageService.ImagesPrune]
     """
     args = _prune_args(host, filters, _IMAGE_PRUNE_FILTERS)
     args["dangling"] = (*args.get("dangling", ()), "false" if all else "true")
@@ -887,7 +1017,7 @@ def plan_image_prune(
 
 
 # --------------------------------------------------------------------------
-# Container prune (§7.2)
+# Container prune
 # --------------------------------------------------------------------------
 
 
@@ -895,14 +1025,14 @@ def plan_image_prune(
 def plan_container_prune(
     host: Graph, filters: Mapping[str, Any] | None = None, *, now: float | None = None
 ) -> Plan:
-    """What ``docker container prune [--filter …]`` (``POST /containers/prune``) would do (§7.2).
+    """What ``docker container prune [--filter …]`` (``POST /containers/prune``) would do.
 
     Removes, newest first, every container whose Running flag is clear
     (created, exited, dead; ``removing`` ones fail and are skipped), as
     ``rm`` without force and without ``-v``, subject to ``until`` (created
     after it: kept; the API gives creation times in whole seconds) and
     ``label`` / ``label!``. ``SpaceReclaimed`` = Σ positive ``SizeRw``.
-    [M daemon/prune.go · Daemon.ContainersPrune]
+    [moby v20.10.24 daemon/prune.go · Daemon.ContainersPrune]
     """
     args = _prune_args(host, filters, _CONTAINER_PRUNE_FILTERS)
     until = _until(args, now)
@@ -936,8 +1066,9 @@ def apply_plan(host: _G, plan: Plan) -> _G:
     volumes leave the volume list and the volumes a removed container
     mounted lose one from their ``RefCount``. Containers whose image was
     deleted keep ``image_id`` and ``layers`` (their layers stay on disk,
-    §5.7), so ``Host.container_image_field`` reports ``sha256:<id>``.
+    see ``docs/removal.md``), so ``Host.container_image_field`` reports ``sha256:<id>``.
     """
+    _check_plan_is_for(host, plan)
     deleted = set(plan.deleted_images)
     removed_refs: dict[str, set[str]] = {}
     for image_id, ref in plan.untagged:
@@ -974,9 +1105,63 @@ def apply_plan(host: _G, plan: Plan) -> _G:
                 volume = attrs.evolve(volume, ref_count=max(volume.ref_count - n, 0))
             kept.append(volume)
         volumes = tuple(kept)
-    return attrs.evolve(
-        host, images=images, containers=containers, layers=layers, volumes=volumes, payloads=None
+    build_cache = host.build_cache
+    if plan.deleted_build_cache and build_cache is not None:
+        gone_records = set(plan.deleted_build_cache)
+        build_cache = tuple(r for r in build_cache if r.id not in gone_records)
+    # a figure taken from the engine goes with the image it was taken for
+    taken = frozenset(
+        t for t in host.taken if not (t.startswith("images[") and t[7:78] in deleted)
     )
+    return attrs.evolve(
+        host,
+        images=images,
+        containers=containers,
+        layers=layers,
+        volumes=volumes,
+        build_cache=build_cache,
+        taken=taken,
+        payloads=None,
+    )
+
+
+def _check_plan_is_for(host: Graph, plan: Plan) -> None:
+    """:class:`PlanMismatch` unless ``plan`` can be carried out on ``host``.
+
+    A planner's plan names its host: any other host (one that is not equal to
+    it, such as the host the plan already produced) is refused. A plan without
+    a host (a cleanup step, or one made by hand) must at least find everything
+    it removes.
+    """
+    made_for = plan.host
+    what = f"{plan.kind} {plan.target}" if plan.target is not None else plan.kind
+    if made_for is not None:
+        if made_for is not host and made_for != host:
+            raise PlanMismatch(
+                f"the {what} plan was made for another host (or was applied already): "
+                "plan it on this host"
+            )
+        return
+    missing = (
+        [f"image {i}" for i in plan.deleted_images if i not in host.images]
+        + [
+            f"reference {r} of {i}"
+            for i, r in plan.untagged
+            if i not in host.images or all(str(x) != r for x in host.images[i].references)
+        ]
+        + [f"container {c}" for c in plan.deleted_containers if c not in host.containers]
+        + [
+            f"layer {c}"
+            for c in (*plan.deleted_layers, *plan.silent_layers)
+            if c not in host.layers
+        ]
+    )
+    if missing:
+        raise PlanMismatch(
+            f"the {what} plan removes what this host does not have ({missing[0]}"
+            + (f" and {len(missing) - 1} more" if len(missing) > 1 else "")
+            + "): it was made for another host, or applied already"
+        )
 
 
 # --------------------------------------------------------------------------
@@ -992,7 +1177,7 @@ def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> C
        Running flag is clear (newest first), so the images behind them
        become removable (as ``docker system prune`` orders its steps).
     2. Images no remaining container uses, children before parents: while an
-       image has references that are not "single" (R5.2), ``docker rmi
+       image has references that are not "single", ``docker rmi
        <ref>`` untags one (reference path, no conflict possible: nothing uses
        it); then ``docker rmi sha256:<id>`` (ID path) removes the last
        references, deletes it and walks up its untagged parents. With
@@ -1000,8 +1185,10 @@ def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> C
        are removed, as a dangling prune would.
 
     Every step is planned on the state the previous steps leave, so no step
-    needs ``-f`` and each step's ``bytes_freed`` is its own. Linear in the
-    size of the host.
+    needs ``-f`` and each step's ``bytes_freed`` is its own. A step's plan
+    therefore names no host: :meth:`Host.apply` takes the steps in order, or
+    :meth:`CleanupPlan.as_plan` on the host planned for. Linear in the size of
+    the host.
     """
     state = _State(host)
     steps: list[CleanupStep] = []
@@ -1012,7 +1199,7 @@ def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> C
             mark = state.mark()
             _remove_container(state, container, container.id, force=False, volumes=False)
             state.space += max(container.size_rw, 0)
-            plan = state.plan("rm", container.id, mark)
+            plan = attrs.evolve(state.plan("rm", container.id, mark), host=None)
             steps.append(CleanupStep(("docker", "rm", container.id), plan))
     order = sorted(
         (i for i in state.images.values() if not state.children.get(i.id)),
@@ -1032,18 +1219,19 @@ def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> C
             name = _ref.familiar_string(ref)
             mark = state.mark()
             _image_delete(state, image_id, name, force=False, prune=True)
-            steps.append(CleanupStep(("docker", "rmi", name), state.plan("rmi", name, mark)))
+            plan = attrs.evolve(state.plan("rmi", name, mark), host=None)
+            steps.append(CleanupStep(("docker", "rmi", name), plan))
         if image_id not in state.images:  # pragma: no cover - an untag never deletes here
             continue
         mark = state.mark()
         _image_delete(state, image_id, image_id, force=False, prune=True)
-        plan = state.plan("rmi", image_id, mark)
+        plan = attrs.evolve(state.plan("rmi", image_id, mark), host=None)
         steps.append(CleanupStep(("docker", "rmi", image_id), plan))
         for gone in plan.deleted_images:
             parent = host.images[gone].parent
             if parent is not None and parent in state.images and not state.children.get(parent):
                 queue.append(parent)
-    return CleanupPlan(tuple(steps))
+    return CleanupPlan(tuple(steps), host=host)
 
 
 @bulk()
@@ -1051,8 +1239,8 @@ def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     """For every image, the bytes ``docker rmi -f sha256:<id>`` would free (0 when it fails).
 
     That request deletes the image unless it has child images or a running
-    container uses it (hard conflicts, R5.4), then walks up its untagged
-    parents that have no other child and no container (R5.4 step 6). It
+    container uses it (hard conflicts), then walks up its untagged
+    parents that have no other child and no container (its parent walk). It
     frees the layers of those images that no other image and no container
     holds. Each image is on the parent walk of at most one other image, so
     the whole map costs O(size of host).
@@ -1096,3 +1284,496 @@ def removal_ranking(host: Graph) -> list[tuple[Image, int]]:
     return sorted(
         ((host.images[i], n) for i, n in freed.items()), key=lambda item: (-item[1], item[0].id)
     )
+
+
+# --------------------------------------------------------------------------
+# Beyond the engine: command sequences, and the force-free removal of one image
+# --------------------------------------------------------------------------
+
+
+def _parse_command(command: Sequence[str]) -> tuple[str, str, bool, bool]:
+    """``("docker", "rm"|"rmi", [flags…], NAME)`` → ``(verb, name, force, option)``.
+
+    ``option`` is ``-v`` for ``rm`` and *prune* (no ``--no-prune``) for ``rmi``.
+    """
+    words = list(command)
+    if words[:1] == ["docker"]:
+        words = words[1:]
+    if len(words) < 2 or words[0] not in ("rm", "rmi"):
+        raise InvalidArgument(f"not a docker rm or rmi command: {' '.join(command)!r}")
+    verb, *flags, name = words
+    force = volumes = False
+    prune = True
+    for flag in flags:
+        if flag in ("-f", "--force"):
+            force = True
+        elif flag in ("-v", "--volumes") and verb == "rm":
+            volumes = True
+        elif flag == "--no-prune" and verb == "rmi":
+            prune = False
+        else:
+            raise InvalidArgument(f"unknown option {flag!r} for docker {verb}")
+    return verb, name, force, volumes if verb == "rm" else prune
+
+
+def _step(state: _State, command: tuple[str, ...]) -> CleanupStep:
+    """Carry out one command on ``state``; raises the engine's error before any change."""
+    verb, name, force, option = _parse_command(command)
+    mark = state.mark()
+    if verb == "rm":
+        if name == "":
+            raise InvalidArgument('invalid name or ID supplied: ""')
+        container = _find_live_container(state, name)
+        _remove_container(state, container, name, force, option)
+        state.space += max(container.size_rw, 0)
+        return CleanupStep(command, attrs.evolve(state.plan("rm", name, mark), host=None))
+    image_id = _find_live_image(state, name)
+    _image_delete(state, image_id, name, force=force, prune=option)
+    # a step's plan is for the state the earlier steps leave: it names no host
+    return CleanupStep(command, attrs.evolve(state.plan("rmi", name, mark), host=None))
+
+
+def _untouched(state: _State) -> bool:
+    return not (state.deleted_images or state.untagged or state.deleted_containers)
+
+
+def _find_live_image(state: _State, name: str) -> str:
+    """``GetImage`` against the working state (the host minus what earlier steps removed).
+
+    References and images only go away during a plan, so the host's answer
+    stands when it names an image still present by id, or by a reference
+    that still points at it; anything else is looked up again on the state
+    as a host (a rare, linear path).
+    """
+    if name == "":
+        raise InvalidArgument("image name cannot be blank")
+    if name in state.images:
+        return name
+    if _untouched(state):
+        return state.host.find_image(name).id
+    try:
+        found: str | None = state.host.find_image(name).id
+    except NotFound:
+        found = None  # an ambiguous prefix may have become unique
+    if found is not None and found in state.images and (
+        _is_image_id_prefix(found, name) or _still_names(state, found, name)
+    ):
+        return found
+    return _live_host(state).find_image(name).id
+
+
+def _still_names(state: _State, image_id: str, name: str) -> bool:
+    """Whether the reference ``name`` still points at ``image_id`` in the working state."""
+    try:
+        parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
+    except InvalidReference:
+        return False
+    key = f"{parsed.name}@{parsed.digest}" if parsed.digest is not None else str(parsed)
+    return state.store.get(key) == image_id
+
+
+def _live_host(state: _State) -> Graph:
+    """The working state as a host (for a lookup the original host cannot answer)."""
+    return apply_plan(state.host, state.plan("cleanup", None))
+
+
+def _find_live_container(state: _State, name: str) -> Container:
+    """``GetContainer`` against the working state (containers only go away)."""
+    if _untouched(state):
+        return state.host.find_container(name)
+    try:
+        container: Container | None = state.host.find_container(name)
+    except NotFound:  # AmbiguousPrefix too: the prefix may have become unique
+        container = None
+    if container is not None and container.id in state.containers:
+        return container
+    return _live_host(state).find_container(name)
+
+
+def plan_commands(host: Graph, commands: Iterable[Sequence[str]]) -> CleanupPlan:
+    """What ``docker rm`` / ``docker rmi`` commands, run one after the other, would do.
+
+    Each command is an argument list as typed, e.g. ``("docker", "rm", "-f",
+    "web")`` or ``("docker", "rmi", "--no-prune", "app:1")`` (``docker`` may be
+    left out); each is planned on the state the previous ones leave, exactly
+    as :meth:`Host.plan_rm` / :meth:`Host.plan_rmi` plan it there. The first
+    command the engine would refuse ends the sequence: it is returned as
+    ``refused_command`` with the error as ``refusal``. One working state is
+    used throughout, so the cost is linear in the size of the host plus the
+    work of the steps.
+    """
+    state = _State(host)
+    steps: list[CleanupStep] = []
+    for command in commands:
+        argv = tuple(command)
+        try:
+            steps.append(_step(state, argv))
+        except EngineError as refused:
+            return CleanupPlan(tuple(steps), argv, refused, host=host)
+    return CleanupPlan(tuple(steps), host=host)
+
+
+def plan_image_cleanup(host: Graph, name: str) -> CleanupPlan:
+    """The force-free commands that remove one image, and what each frees.
+
+    The image (found as ``docker rmi`` finds ``name``) can only go together
+    with the images built on it and the containers of all of them, so:
+
+    1. ``docker rm <id>`` for every container of the image or of a
+       descendant, newest first — a running (paused, restarting) one is
+       refused, since removing it needs ``-f``, and the plan stops there;
+    2. the image and its descendants, children before parents (newest
+       first among siblings): while an image has references that are not
+       "single" (``isSingleReference``), ``docker rmi <ref>`` untags one;
+       then ``docker rmi sha256:<id>``, whose parent walk may delete
+       untagged parents as well.
+
+    No step needs ``-f``; each step's bytes are its own. Linear in the size
+    of the host plus the work of the steps.
+    [moby v20.10.24 daemon/images/image_delete.go · ImageService.ImageDelete, imageDeleteHelper]
+    """
+    image_id = _lookup(host, name)
+    state = _State(host)
+    family: list[str] = []
+    queue = deque([image_id])
+    while queue:
+        current = queue.popleft()
+        family.append(current)
+        kids = sorted(
+            state.child_ids.get(current, ()), key=lambda i: (-state.images[i].created_ns, i)
+        )
+        queue.extend(kids)
+    members = set(family)
+    steps: list[CleanupStep] = []
+    commands: list[tuple[str, ...]] = [
+        ("docker", "rm", cid)
+        for cid in state.containers
+        if state.containers[cid].image_id in members
+    ]
+    # breadth-first order reversed: every child comes before its parent
+    pending = deque(reversed(family))
+    while True:
+        for command in commands:
+            try:
+                steps.append(_step(state, command))
+            except EngineError as refused:
+                return CleanupPlan(tuple(steps), command, refused, host=host)
+        commands = []
+        while pending and pending[0] not in state.images:
+            pending.popleft()
+        if not pending:
+            break
+        member = pending[0]
+        refs = state.refs.get(member)
+        if refs and not _is_single_reference(refs):
+            commands.append(("docker", "rmi", _ref.familiar_string(refs[0])))
+        else:
+            commands.append(("docker", "rmi", member))
+            pending.popleft()
+    return CleanupPlan(tuple(steps), host=host)
+
+
+# --------------------------------------------------------------------------
+# Volume prune (API 1.41 and 1.42+)
+# --------------------------------------------------------------------------
+
+#: The label Engine 23+ puts on the volumes it creates for anonymous mounts.
+ANONYMOUS_VOLUME_LABEL = "com.docker.volume.anonymous"
+
+
+@attrs.frozen
+class VolumePruneRule:
+    """How ``POST /volumes/prune`` chooses its volumes; one value per API generation.
+
+    ``anonymous_only``: without an ``all=true`` filter only volumes labelled
+    ``com.docker.volume.anonymous`` go (the engine adds that label filter);
+    ``all_filter``: the engine accepts the ``all`` filter, and ``docker
+    volume prune -a`` sends it.
+    [moby v28.5.2 volume/service/service.go · VolumesService.Prune]
+    [moby v28.5.2 volume/service/convert.go · withPrune]
+    [moby v28.5.2 api/server/router/volume/volume_routes.go · postVolumesPrune];
+    [moby v20.10.24 volume/service/service.go · VolumesService.Prune]
+    """
+
+    anonymous_only: bool
+    all_filter: bool
+
+    @property
+    def accepted_filters(self) -> tuple[str, ...]:
+        return ("label", "label!", "all") if self.all_filter else ("label", "label!")
+
+
+#: Engine 20.10 (API 1.41): every unused local volume, named and anonymous alike.
+VOLUME_PRUNE_1_41 = VolumePruneRule(anonymous_only=False, all_filter=False)
+#: API 1.42 and later (Engine 23+): anonymous volumes only, unless ``all=true``.
+VOLUME_PRUNE_1_42 = VolumePruneRule(anonymous_only=True, all_filter=True)
+
+
+def volume_prune_rule(host: Graph) -> VolumePruneRule:
+    """The rule of the API version the host was read at (:attr:`Graph.engine`).
+
+    The docker CLI talks the engine's API version (it negotiates down to
+    it), so that version decides which rule applies.
+    """
+    return VOLUME_PRUNE_1_42 if host.engine.api >= 42 else VOLUME_PRUNE_1_41
+
+
+def _mounted_volumes(containers: Iterable[Container]) -> set[str]:
+    return {name for c in containers for name, _ in _volume_names(c)}
+
+
+def plan_volume_prune(
+    host: Graph,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    all: bool = False,
+    rule: VolumePruneRule | None = None,
+) -> Plan:
+    """What ``docker volume prune -f [-a] [--filter …]`` (``POST /volumes/prune``) would do.
+
+    Candidates are the local volumes without driver options (those
+    ``/system/df`` lists, :attr:`Host.volumes`) that no container in any
+    state references (``RefCount`` 0 and mounted by no container of the
+    host), then ``label`` / ``label!`` (``Args.MatchKVList``). With
+    :data:`VOLUME_PRUNE_1_42` (``rule``; default :func:`volume_prune_rule`)
+    only volumes labelled ``com.docker.volume.anonymous`` go unless the
+    ``all`` filter is true; ``all`` (the CLI's ``-a``) adds ``all=true``,
+    which Engine 20.10 refuses (``Invalid filter 'all'``).
+    ``SpaceReclaimed`` is the sum of the volumes' sizes (``UsageData.Size``,
+    the same directory walk). The engine visits volumes in map order; the
+    plan lists them by name. Needs the volumes of ``/system/df``: a host
+    read without it has none.
+    [moby v20.10.24 volume/service/service.go · VolumesService.Prune]
+    [docker/cli v28.2.2 cli/command/volume/prune.go · runPrune]
+    """
+    rule = rule if rule is not None else volume_prune_rule(host)
+    args = normalize_filters(filters)
+    if all:
+        if "all" in args:
+            raise InvalidArgument(
+                "conflicting options: cannot specify both --all and --filter all=1"
+            )
+        args["all"] = ("true",)
+    args = _prune_args(host, args, rule.accepted_filters)
+    if rule.anonymous_only:
+        everything = False
+        values = args.get("all", ())
+        if len(values) > 1:
+            raise InvalidArgument(
+                f"invalid filter 'all={_go_list(values)}': only one value is expected"
+            )
+        if values:
+            everything = _parse_bool(values[0], "all")
+        if not everything:
+            args["label"] = (*args.get("label", ()), ANONYMOUS_VOLUME_LABEL)
+    mounted = _mounted_volumes(host.containers.values())
+    removed: list[str] = []
+    size = 0
+    for volume in sorted(host.volumes, key=lambda v: v.name):
+        if volume.driver not in ("", "local"):
+            continue
+        if volume.ref_count > 0 or volume.name in mounted:
+            continue
+        if not _match_labels(args, volume.labels):
+            continue
+        removed.append(volume.name)
+        size += max(volume.size, 0)
+    return Plan(
+        kind="volume_prune",
+        removed_volumes=tuple(removed),
+        space_reclaimed=size,
+        bytes_freed=size,
+    )
+
+
+def _parse_bool(value: str, key: str) -> bool:
+    """Go's ``strconv.ParseBool`` as the volume prune's ``all`` filter uses it."""
+    if value in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise InvalidArgument(
+        f'invalid filter \'{key}\': strconv.ParseBool: parsing "{value}": invalid syntax'
+    )
+
+
+# --------------------------------------------------------------------------
+# Build cache prune (BuildKit records of /system/df)
+# --------------------------------------------------------------------------
+
+_BUILD_CACHE_FILTERS = (
+    "until", "unused-for", "label", "label!",
+    "id", "parent", "type", "description", "inuse", "shared", "private",
+)  # fmt: skip
+_GO_DURATION = re.compile(r"[+-]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)\Z")
+
+
+def plan_build_cache_prune(
+    host: Graph, all: bool = False, filters: Mapping[str, Any] | None = None
+) -> Plan:
+    """What ``docker builder prune -f [-a]`` (``POST /build/prune``) would do, from ``/system/df``.
+
+    Filters are validated as the engine does (``until`` / ``unused-for``: one
+    Go duration, not both); then, as BuildKit's cache manager prunes: records
+    in use are kept; without ``all``, records shared with image layers and
+    records of type ``internal`` or ``frontend`` are kept too; the rest go,
+    and ``SpaceReclaimed`` is the sum of their sizes. With no record (the
+    classic builder's hosts, Engine 20.10's ``null``) the answer is exact:
+    nothing, 0 bytes. With records, ``until`` and the field filters are not
+    evaluated and BuildKit's parent links are not followed: the plan is then
+    an estimate (:attr:`SystemPrunePlan.unknown` says so).
+    [moby v20.10.24 builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo]
+    """
+    args = _prune_args(host, filters, _BUILD_CACHE_FILTERS)
+    if args.get("until") and args.get("unused-for"):
+        raise InvalidArgument("conflicting filters: \"until\" and \"unused-for\"")
+    key = "unused-for" if args.get("unused-for") else "until"
+    values = (*args.get("until", ()), *args.get("unused-for", ()))
+    if len(values) > 1:
+        raise InvalidArgument("filters expect only one value")
+    if values and not _GO_DURATION.match(values[0]):
+        raise EngineError(
+            f"\"{key}\" filter expects a duration (e.g., '24h'): "
+            f"time: invalid duration {go_quote_str(values[0])}",
+            500,
+        )
+    deleted: list[str] = []
+    size = 0
+    for record in host.build_cache or ():
+        if record.in_use:
+            continue
+        if not all and (record.shared or record.type in ("internal", "frontend")):
+            continue
+        deleted.append(record.id)
+        size += max(record.size, 0)
+    return Plan(
+        kind="build_cache_prune",
+        deleted_build_cache=tuple(deleted),
+        space_reclaimed=size,
+        bytes_freed=size,
+    )
+
+
+def go_quote_str(text: str) -> str:
+    """Go's ``%q`` of a string of printable ASCII (what these messages quote)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --------------------------------------------------------------------------
+# System prune (the docker CLI's composition of the prunes)
+# --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class SystemPrunePlan:
+    """What ``docker system prune -f [-a] [--volumes] [--filter …]`` would do.
+
+    ``steps`` are ``(name, plan)`` in the CLI's order — ``containers``,
+    ``networks`` (``None``: networks are not modelled), ``volumes`` (with
+    ``--volumes``), ``images``, ``build cache`` — each planned on the state
+    the previous ones leave. ``space_reclaimed`` is the CLI's total: a step
+    counts its ``SpaceReclaimed`` only when it removed something, except the
+    build cache step, which always counts. ``unknown`` names the steps whose
+    answer the host cannot decide: ``networks`` always (custom networks are
+    not read), ``build cache`` when BuildKit records exist. When a step is
+    refused (a filter it does not accept), ``refusal`` is the engine's error
+    and the steps before it are the ones that ran.
+    [docker/cli v28.2.2 cli/command/system/prune.go · runPrune]
+    """
+
+    steps: tuple[tuple[str, Plan | None], ...]
+    unknown: tuple[str, ...] = ()
+    refused_step: str | None = None
+    refusal: EngineError | None = attrs.field(default=None, eq=False)
+
+    @property
+    def space_reclaimed(self) -> int:
+        total = 0
+        for name, plan in self.steps:
+            if plan is None:
+                continue
+            removed = (
+                plan.deleted_containers
+                or plan.removed_volumes
+                or plan.records
+                or name == "build cache"
+            )
+            if removed:
+                total += plan.space_reclaimed
+        return total
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(plan.bytes_freed for _, plan in self.steps if plan is not None)
+
+    def step(self, name: str) -> Plan | None:
+        for step_name, plan in self.steps:
+            if step_name == name:
+                return plan
+        raise KeyError(name)
+
+    def as_plan(self) -> Plan:
+        """Every step merged into one plan, for :meth:`Host.apply`."""
+        plans = [plan for _, plan in self.steps if plan is not None]
+        return CleanupPlan(tuple(CleanupStep((), p) for p in plans)).as_plan()
+
+    def to_api(self) -> dict[str, Any]:
+        """Each step's engine answer by step name, and ``SpaceReclaimed`` (the CLI's total)."""
+        doc: dict[str, Any] = {}
+        for name, plan in self.steps:
+            doc[name] = {"NetworksDeleted": None} if plan is None else plan.to_api()
+        doc["SpaceReclaimed"] = self.space_reclaimed
+        return doc
+
+
+def plan_system_prune(
+    host: Graph,
+    all: bool = False,
+    volumes: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
+    rule: VolumePruneRule | None = None,
+) -> SystemPrunePlan:
+    """What ``docker system prune -f [-a] [--volumes] [--filter …]`` would do.
+
+    The CLI refuses ``--volumes`` with an ``until`` filter before sending
+    anything (:class:`~dockermodel.InvalidArgument` with its message). Then,
+    in order, each with the same filters: container prune, network prune
+    (not modelled: no step), volume prune (with ``volumes``; the CLI never
+    sends ``all`` here), image prune (``dangling=true``, or ``false`` with
+    ``all``), build cache prune (``all`` as given). A step the engine
+    refuses ends the sequence, as the CLI stops at the first error.
+    [docker/cli v28.2.2 cli/command/system/prune.go · runPrune]
+    """
+    args = normalize_filters(filters)
+    if volumes and "until" in args:
+        raise InvalidArgument('ERROR: The "until" filter is not supported with "--volumes"')
+    steps: list[tuple[str, Plan | None]] = []
+    unknown = ["networks"]
+    current = host
+
+    def refused(name: str, error: EngineError) -> SystemPrunePlan:
+        return SystemPrunePlan(tuple(steps), tuple(unknown), name, error)
+
+    planners: list[tuple[str, Any]] = [
+        ("containers", lambda h: plan_container_prune(h, filters=args, now=now)),
+        ("networks", None),
+    ]
+    if volumes:
+        planners.append(("volumes", lambda h: plan_volume_prune(h, args, rule=rule)))
+    planners.append(("images", lambda h: plan_image_prune(h, all=all, filters=args, now=now)))
+    planners.append(("build cache", lambda h: plan_build_cache_prune(h, all=all, filters=args)))
+    for name, planner in planners:
+        if planner is None:
+            steps.append((name, None))
+            continue
+        try:
+            plan = planner(current)
+        except EngineError as error:
+            return refused(name, error)
+        steps.append((name, plan))
+        current = apply_plan(current, plan)
+    if host.build_cache:
+        unknown.append("build cache")
+    return SystemPrunePlan(tuple(steps), tuple(unknown))

@@ -7,13 +7,12 @@ the prune bodies) and returns the text the installed ``docker`` CLI prints for
 them. Relative times ("2 hours ago") are computed against ``now``, a Unix time
 in seconds passed in by the caller; nothing reads the clock.
 
-Sources (ENGINE_SEMANTICS.md §3.5, §4.2–4.7, §5.8, §6.3, §7.1.10, §7.2.4, read
-again against ``docker/cli`` at tag ``v28.2.2``):
+Sources (``docker/cli`` at tag ``v28.2.2``; ``docs/cli.md`` shows the tables):
 
 * sizes and durations — go-units v0.5.0 ``HumanSizeWithPrecision``,
-  ``HumanDuration`` (R4.5);
+  ``HumanDuration``;
 * alignment — the CLI's own copy of ``text/tabwriter``, which measures cells in
-  terminal display columns (R4.6);
+  terminal display columns;
 * rows and cells — ``cli/command/formatter/{image,container,disk_usage,
   volume,buildcache,displayutils}.go``;
 * the rmi / prune / error lines — ``cli/command/image/{remove,prune}.go``,
@@ -21,7 +20,7 @@ again against ``docker/cli`` at tag ``v28.2.2``):
 
 Where the CLI iterates a Go map (repository groups of one image in
 ``docker images``) the order here is first appearance in ``RepoTags``; the
-real CLI's order is random between runs (R3.5.2).
+real CLI's order is random between runs.
 """
 
 from __future__ import annotations
@@ -48,14 +47,19 @@ __all__ = [
     "human_duration_ns",
     "human_size",
     "image_prune_output",
+    "images_quiet",
     "images_table",
+    "ps_quiet",
     "ps_table",
+    "rm_output",
     "rmi_output",
     "system_df",
     "system_df_verbose",
+    "system_prune_output",
     "table",
     "tabwrite",
     "text_width",
+    "volume_prune_output",
 ]
 
 Doc = Mapping[str, Any]
@@ -65,7 +69,7 @@ _UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 
 
 # --------------------------------------------------------------------------
-# Sizes and durations (R4.5)
+# Sizes and durations
 # --------------------------------------------------------------------------
 
 
@@ -77,14 +81,14 @@ def human_size(size: int | float, precision: int = 4) -> str:
     without a space: ``4096 → 4.096kB`` (4 digits), ``999500 → 1e+03kB``
     (3 digits; genuine CLI output). Negative sizes are never divided.
     ``human_size(n)`` with the default precision is ``HumanSize``.
-    [U size.go · getSizeAndUnit, HumanSizeWithPrecision] (R4.5.1–R4.5.2)
+    [docker/go-units v0.5.0 size.go · getSizeAndUnit, HumanSizeWithPrecision]
     """
     x = float(size)
     i = 0
     while x >= 1000.0 and i < len(_UNITS) - 1:
         x = x / 1000.0
         i += 1
-    return "%.*g%s" % (precision, x, _UNITS[i])  # noqa: UP031 - C/Go %g, verified (R4.5.2)
+    return "%.*g%s" % (precision, x, _UNITS[i])  # noqa: UP031 - C/Go %g, verified
 
 
 def human_duration_ns(ns: int) -> str:
@@ -98,7 +102,7 @@ def human_duration_ns(ns: int) -> str:
     ``h/24/7 weeks``, ``< 17520`` → ``h/24/30 months``, else
     ``int(d.Hours())/24/365 years``. Go's float conversions are reproduced
     (whole units plus the remainder as a fraction).
-    [U duration.go · HumanDuration] [Go time/time.go · Duration.Seconds] (R4.5.4)
+    [docker/go-units v0.5.0 duration.go · HumanDuration] [Go stdlib time/time.go · Duration.Seconds]
     """
     seconds = int(_go_units(ns, _NS))
     if seconds < 1:
@@ -134,7 +138,7 @@ def human_duration(seconds: float) -> str:
 def _go_units(ns: int, unit: int) -> float:
     """Go ``Duration.Seconds/Minutes/Hours``: ``float(d/unit) + float(d%unit)/unit``.
 
-    Go's ``/`` and ``%`` truncate toward zero. [Go time/time.go · Duration.Hours]
+    Go's ``/`` and ``%`` truncate toward zero. [Go stdlib time/time.go · Duration.Hours]
     """
     whole = abs(ns) // unit
     rest = abs(ns) % unit
@@ -153,8 +157,8 @@ def _to_ns(seconds: float) -> int:
 def _since(now: float, created_unix: int) -> str:
     """``HumanDuration(now − time.Unix(created, 0)) + " ago"`` (CREATED columns).
 
-    [C cli/command/formatter/image.go · imageContext.CreatedSince]
-    [C cli/command/formatter/container.go · ContainerContext.RunningFor]
+    [docker/cli v28.2.2 cli/command/formatter/image.go · imageContext.CreatedSince]
+    [docker/cli v28.2.2 cli/command/formatter/container.go · ContainerContext.RunningFor]
     """
     return human_duration_ns(_to_ns(now) - int(created_unix) * _NS) + " ago"
 
@@ -170,8 +174,8 @@ def _rune_width(ch: str, after_zwj: bool) -> int:
     Control characters, combining marks, format characters (ZWJ, ZWSP, soft
     hyphen …) and a code point joined by a preceding ZWJ take 0 columns;
     East-Asian Wide and Fullwidth take 2; everything else (ambiguous ``…``
-    included) takes 1. [C@v28.2.2 cli/command/formatter/tabwriter/tabwriter.go
-    · Writer.updateWidth] (go-runewidth ``StringWidth``; R4.6.2)
+    included) takes 1. [docker/cli v28.2.2 cli/command/formatter/tabwriter/tabwriter.go
+    · Writer.updateWidth] (go-runewidth ``StringWidth``)
     """
     if after_zwj:
         return 0
@@ -186,7 +190,7 @@ def text_width(text: str) -> int:
 
     ``text_width("abc") == 3``, ``text_width("日本") == 4``,
     ``text_width("e\\u0301") == 1``. Grapheme clusters are approximated by
-    "a code point after a ZWJ joins the previous one" (R4.6.2).
+    "a code point after a ZWJ joins the previous one".
     """
     total = 0
     after_zwj = False
@@ -199,7 +203,7 @@ def text_width(text: str) -> int:
 def _char_width(ch: str) -> int:
     """golang.org/x/text/width: Wide/Fullwidth = 2, everything else 1.
 
-    [C cli/command/formatter/displayutils.go · charWidth]
+    [docker/cli v28.2.2 cli/command/formatter/displayutils.go · charWidth]
     """
     return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
 
@@ -211,7 +215,7 @@ def ellipsis(text: str, max_width: int) -> str:
     ``…``. Otherwise widths use :func:`_char_width` and the result keeps the
     longest prefix of width ``≤ max_width − 1`` plus ``…``. ``max_width ≤ 0`` →
     ``""``; ``1`` → the first character alone.
-    [C cli/command/formatter/displayutils.go · Ellipsis] (R4.3.2)
+    [docker/cli v28.2.2 cli/command/formatter/displayutils.go · Ellipsis]
     """
     if max_width <= 0:
         return ""
@@ -253,7 +257,7 @@ def go_quote(text: str) -> str:
     ``unicode.IsPrint``: letters, marks, numbers, punctuation, symbols and the
     ASCII space — Python's ``str.isprintable``) as ``\\uNNNN`` /
     ``\\UNNNNNNNN``; lone surrogates as ``\\ufffd``. Hex is lowercase.
-    [Go strconv/quote.go · appendEscapedRune]
+    [Go stdlib strconv/quote.go · appendEscapedRune]
     """
     out = ['"']
     for ch in text:
@@ -275,7 +279,7 @@ def go_quote(text: str) -> str:
 
 
 # --------------------------------------------------------------------------
-# Table alignment (R4.6)
+# Table alignment
 # --------------------------------------------------------------------------
 
 _MINWIDTH = 10
@@ -292,8 +296,8 @@ def tabwrite(text: str, minwidth: int = _MINWIDTH, padding: int = _PADDING) -> s
     consecutive lines that have a tab-terminated cell in that column; cells
     are left-aligned and padded with spaces (empty cells too). Widths are
     display columns (:func:`text_width`).
-    [Go text/tabwriter/tabwriter.go · Writer.format, Writer.writeLines]
-    [C@v28.2.2 cli/command/formatter/tabwriter/tabwriter.go] (R4.6.1–R4.6.3)
+    [Go stdlib text/tabwriter/tabwriter.go · Writer.format, Writer.writeLines]
+    [docker/cli v28.2.2 cli/command/formatter/tabwriter/tabwriter.go]
     """
     lines = [re.split("[\t\v]", line) for line in re.split("[\n\f]", text)]
     out: list[str] = []
@@ -347,7 +351,7 @@ def _write_lines(
 def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     """A default-format CLI table: header and rows, cells joined by tabs, each
     line ending in ``\\n``, aligned by :func:`tabwrite`.
-    [C cli/command/formatter/formatter.go · Context.postFormat]
+    [docker/cli v28.2.2 cli/command/formatter/formatter.go · Context.postFormat]
     """
     text = "".join("\t".join(line) + "\n" for line in [header, *rows])
     return tabwrite(text)
@@ -362,7 +366,8 @@ def _parse_named(text: str) -> tuple[str, str | None, str | None] | None:
     """``(familiar name, tag, digest)`` of ``ParseNormalizedNamed(text)``, or
     ``None`` when it does not parse. Uses :mod:`dockermodel.reference`; a
     trivial splitter stands in while that module is absent.
-    [D reference/normalize.go · ParseNormalizedNamed] [D reference/helpers.go · FamiliarName]
+    [distribution/reference v0.6.0 normalize.go · ParseNormalizedNamed]
+    [distribution/reference v0.6.0 helpers.go · FamiliarName]
     """
     try:
         from . import reference
@@ -392,7 +397,7 @@ def _fallback_parse(text: str) -> tuple[str, str | None, str | None] | None:
 
 
 # --------------------------------------------------------------------------
-# docker images (R3.5)
+# docker images
 # --------------------------------------------------------------------------
 
 _IMAGES_HEADER = ("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE")
@@ -401,7 +406,7 @@ _IMAGES_DIGEST_HEADER = ("REPOSITORY", "TAG", "DIGEST", "IMAGE ID", "CREATED", "
 
 def _is_dangling(summary: Doc) -> bool:
     """No RepoTags and no RepoDigests, or exactly the ``<none>`` markers.
-    [C cli/command/formatter/image.go · isDangling] (R3.5.2)"""
+    [docker/cli v28.2.2 cli/command/formatter/image.go · isDangling]"""
     tags = summary.get("RepoTags") or []
     digests = summary.get("RepoDigests") or []
     if not tags and not digests:
@@ -410,13 +415,13 @@ def _is_dangling(summary: Doc) -> bool:
 
 
 def _image_rows(summary: Doc, digests: bool) -> list[tuple[str, str, str]]:
-    """``(repository, tag, digest)`` rows of one summary (R3.5.2).
+    """``(repository, tag, digest)`` rows of one summary.
 
     Tags are grouped by familiar repository (group order: first appearance —
     Go map order in the CLI); each tag gives one row, or one per digest of its
     repository when ``digests``; repositories with digests but no tag give
     ``repo <none>`` (one row per digest when ``digests``, else one row with an
-    empty digest). [C cli/command/formatter/image.go · imageFormatTaggedAndDigest]
+    empty digest). [docker/cli v28.2.2 cli/command/formatter/image.go · imageFormatTaggedAndDigest]
     """
     if _is_dangling(summary):
         return [("<none>", "<none>", "<none>")]
@@ -447,11 +452,11 @@ def images_table(
     """``docker images [-a] [--digests] [--no-trunc]`` for a ``GET /images/json`` body.
 
     Columns ``REPOSITORY TAG [DIGEST] IMAGE ID CREATED SIZE``; rows per
-    :func:`_image_rows`, summaries in the order given (the CLI never re-sorts,
-    R3.5.5); IMAGE ID = 12-char ``TruncateID`` (full with ``no_trunc``);
+    :func:`_image_rows`, summaries in the order given (the CLI never
+    re-sorts); IMAGE ID = 12-char ``TruncateID`` (full with ``no_trunc``);
     CREATED = ``HumanDuration(now − Created) + " ago"``; SIZE =
     ``HumanSizeWithPrecision(Size, 3)``. ``-a`` changes only the request.
-    [C cli/command/formatter/image.go · defaultImageTableFormat, imageContext] (R3.5.1–R3.5.6)
+    [docker/cli v28.2.2 cli/command/formatter/image.go · defaultImageTableFormat, imageContext]
     """
     rows = []
     for summary in summaries:
@@ -463,7 +468,7 @@ def images_table(
 
 
 # --------------------------------------------------------------------------
-# docker ps (R4.4.1, R4.3.2, R6.3.3)
+# docker ps
 # --------------------------------------------------------------------------
 
 _PS_HEADER = ("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES")
@@ -472,7 +477,7 @@ _PS_HEADER = ("CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", 
 def container_names(names: Sequence[str] | None, trunc: bool = True) -> str:
     """NAMES cell: names without their leading ``/``; truncated mode keeps only
     the first name without a ``/`` (hides link aliases); joined by ``,``.
-    [C cli/command/formatter/container.go · ContainerContext.Names] (R1.4.5)
+    [docker/cli v28.2.2 cli/command/formatter/container.go · ContainerContext.Names]
     """
     stripped = [name[1:] for name in names or []]
     if trunc:
@@ -487,7 +492,7 @@ def container_image(image: str, image_id: str, trunc: bool = True) -> str:
     when ``TruncateID(ImageID) == TruncateID(Image)``, else the familiar
     ``name:tag`` (or bare name when untagged; digest dropped) when ``Image``
     parses as a reference, else ``Image`` unchanged.
-    [C cli/command/formatter/container.go · ContainerContext.Image] (R6.3.3)
+    [docker/cli v28.2.2 cli/command/formatter/container.go · ContainerContext.Image]
     """
     if not image:
         return "<no image>"
@@ -505,7 +510,7 @@ def container_image(image: str, image_id: str, trunc: bool = True) -> str:
 def container_command(command: str, trunc: bool = True) -> str:
     """COMMAND cell: ``strconv.Quote`` of the command, cut first to 20 display
     columns with ``…`` in truncated mode.
-    [C cli/command/formatter/container.go · ContainerContext.Command] (R4.3.2)
+    [docker/cli v28.2.2 cli/command/formatter/container.go · ContainerContext.Command]
     """
     return go_quote(ellipsis(command, 20) if trunc else command)
 
@@ -513,7 +518,7 @@ def container_command(command: str, trunc: bool = True) -> str:
 def container_size(summary: Doc) -> str:
     """SIZE cell of ``ps -s``: ``HS3(SizeRw)``, plus ``" (virtual HS3(SizeRootFs))"``
     when ``SizeRootFs > 0``; absent keys are 0.
-    [C cli/command/formatter/container.go · ContainerContext.Size] (R4.4.1)
+    [docker/cli v28.2.2 cli/command/formatter/container.go · ContainerContext.Size]
     """
     size_rw = human_size(summary.get("SizeRw") or 0, 3)
     root = summary.get("SizeRootFs") or 0
@@ -525,7 +530,8 @@ def displayable_ports(ports: Iterable[Doc] | None) -> str:
     consecutive private ports with the same key (``type``, or ``ip/type`` when
     published on the same port number) collapse to ``first-last``; published
     ports mapped to another number are listed last as ``ip:pub->priv/type``.
-    [C cli/command/formatter/container.go · DisplayablePorts, formGroup, comparePorts]
+    [docker/cli v28.2.2 cli/command/formatter/container.go · DisplayablePorts, formGroup,
+    comparePorts]
     """
     items = sorted(
         ports or [],
@@ -566,7 +572,7 @@ def _join_host_port(host: str, port: str) -> str:
 
 def _form_group(key: str, first: int, last: int) -> str:
     """``first[-last][/type]``, prefixed by ``ip:…->`` for published groups.
-    [C cli/command/formatter/container.go · formGroup]"""
+    [docker/cli v28.2.2 cli/command/formatter/container.go · formGroup]"""
     parts = key.split("/")
     ip, kind = (parts[0], parts[1]) if len(parts) > 1 else ("", parts[0])
     group = str(first) if first == last else f"{first}-{last}"
@@ -583,8 +589,8 @@ def ps_table(
     Columns ``CONTAINER ID IMAGE COMMAND CREATED STATUS PORTS NAMES`` and, with
     ``size``, a last ``SIZE``; rows in the order given (newest first). STATUS
     is the daemon's string as received; CREATED uses ``now``.
-    [C@v28.2.2 cli/command/formatter/container.go · defaultContainerTableFormat,
-    NewContainerFormat] (R4.4.1)
+    [docker/cli v28.2.2 cli/command/formatter/container.go · defaultContainerTableFormat,
+    NewContainerFormat]
     """
     trunc = not no_trunc
     rows = []
@@ -606,7 +612,7 @@ def ps_table(
 
 
 # --------------------------------------------------------------------------
-# docker system df (R4.2, R4.3)
+# docker system df
 # --------------------------------------------------------------------------
 
 _ACTIVE_STATES = ("running", "paused", "restarting")
@@ -614,7 +620,7 @@ _ACTIVE_STATES = ("running", "paused", "restarting")
 
 def _with_percent(reclaimable: int, total: int) -> str:
     """``HS(r) (P%)`` with ``P = r*100/total`` truncated toward zero (Go int64
-    division), or ``HS(r)`` when ``total ≤ 0``. (R4.2.1)"""
+    division), or ``HS(r)`` when ``total ≤ 0``."""
     if total > 0:
         percent = abs(reclaimable * 100) // total
         return f"{human_size(reclaimable)} ({-percent if reclaimable < 0 else percent}%)"
@@ -623,14 +629,14 @@ def _with_percent(reclaimable: int, total: int) -> str:
 
 def _builder_size(build_cache: Iterable[Doc]) -> int:
     """Σ Size of the non-shared build-cache records (computed by the CLI).
-    [C cli/command/system/df.go · runDiskUsage] (R4.2)"""
+    [docker/cli v28.2.2 cli/command/system/df.go · runDiskUsage]"""
     return sum(r.get("Size") or 0 for r in build_cache if not r.get("Shared"))
 
 
 def _images_row(df: Doc) -> list[str]:
     """Images: count, #with Containers > 0, HS(LayersSize), LayersSize minus the
     unique size of images with Containers ≠ 0.
-    [C cli/command/formatter/disk_usage.go · diskUsageImagesContext]"""
+    [docker/cli v28.2.2 cli/command/formatter/disk_usage.go · diskUsageImagesContext]"""
     images = df.get("Images") or []
     total = df.get("LayersSize") or 0
     used = sum(
@@ -650,7 +656,9 @@ def _images_row(df: Doc) -> list[str]:
 
 def _containers_row(df: Doc) -> list[str]:
     """Containers: count, #running/paused/restarting, HS(ΣSizeRw), ΣSizeRw of
-    the others. [C cli/command/formatter/disk_usage.go · diskUsageContainersContext]"""
+    the others.
+    [docker/cli v28.2.2 cli/command/formatter/disk_usage.go · diskUsageContainersContext]
+    """
     containers = df.get("Containers") or []
     total = sum(c.get("SizeRw") or 0 for c in containers)
     idle = sum(c.get("SizeRw") or 0 for c in containers if c.get("State") not in _ACTIVE_STATES)
@@ -672,7 +680,9 @@ def _volume_usage(volume: Doc) -> tuple[int, int]:
 
 def _volumes_row(df: Doc) -> list[str]:
     """Local Volumes: count, #RefCount > 0, ΣSize and ΣSize of RefCount == 0,
-    sizes of −1 skipped. [C cli/command/formatter/disk_usage.go · diskUsageVolumesContext]"""
+    sizes of −1 skipped.
+    [docker/cli v28.2.2 cli/command/formatter/disk_usage.go · diskUsageVolumesContext]
+    """
     usages = [_volume_usage(v) for v in df.get("Volumes") or []]
     total = sum(s for s, _ in usages if s != -1)
     idle = sum(s for s, refs in usages if s != -1 and refs == 0)
@@ -689,7 +699,7 @@ def _volumes_row(df: Doc) -> list[str]:
 def _build_cache_row(df: Doc) -> list[str]:
     """Build Cache: count, #InUse, HS(B) with B = Σ non-shared sizes, and
     ``HS(B − Σ in-use non-shared)`` — never a percentage.
-    [C cli/command/formatter/disk_usage.go · diskUsageBuilderContext]"""
+    [docker/cli v28.2.2 cli/command/formatter/disk_usage.go · diskUsageBuilderContext]"""
     records = df.get("BuildCache") or []
     size = _builder_size(records)
     in_use = sum(r.get("Size") or 0 for r in records if r.get("InUse") and not r.get("Shared"))
@@ -704,11 +714,11 @@ def _build_cache_row(df: Doc) -> list[str]:
 
 
 def system_df(df: Doc) -> str:
-    """``docker system df`` for a ``GET /system/df`` body (R4.2, R4.2.4).
+    """``docker system df`` for a ``GET /system/df`` body.
 
     Header ``TYPE TOTAL ACTIVE SIZE RECLAIMABLE``; rows Images, Containers,
     Local Volumes, Build Cache; sizes with 4 significant digits.
-    [C@v28.2.2 cli/command/formatter/disk_usage.go · DiskUsageContext.Write]
+    [docker/cli v28.2.2 cli/command/formatter/disk_usage.go · DiskUsageContext.Write]
     """
     rows = [_images_row(df), _containers_row(df), _volumes_row(df), _build_cache_row(df)]
     return table(("TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"), rows)
@@ -741,7 +751,7 @@ def _df_image_repo_tag(summary: Doc) -> tuple[str, str] | None:
     """REPOSITORY/TAG of a ``df -v`` row: from ``RepoTags[0]`` only, ``<none>``
     when there are no tags or the image is dangling; ``None`` (row skipped, as
     the CLI does) when ``RepoTags[0]`` does not parse.
-    [C cli/command/formatter/disk_usage.go · DiskUsageContext.verboseWrite] (R4.3.1)"""
+    [docker/cli v28.2.2 cli/command/formatter/disk_usage.go · DiskUsageContext.verboseWrite]"""
     tags = summary.get("RepoTags") or []
     if not tags or _is_dangling(summary):
         return "<none>", "<none>"
@@ -756,8 +766,8 @@ def _df_image_repo_tag(summary: Doc) -> tuple[str, str] | None:
 def _df_image_row(summary: Doc, now: float, repo: str, tag: str) -> list[str]:
     """SIZE = HS3(Size); SHARED SIZE = HS(SharedSize) or N/A; UNIQUE SIZE =
     HS(Size − SharedSize) or N/A; CONTAINERS = %d or N/A (−1 means unknown).
-    [C@v28.2.2 cli/command/formatter/image.go · imageContext.Size, SharedSize,
-    UniqueSize, Containers] (R4.3.1)"""
+    [docker/cli v28.2.2 cli/command/formatter/image.go · imageContext.Size, SharedSize,
+    UniqueSize, Containers]"""
     size, shared = summary["Size"], summary.get("SharedSize", -1)
     containers = summary.get("Containers", -1)
     return [
@@ -774,7 +784,9 @@ def _df_image_row(summary: Doc, now: float, repo: str, tag: str) -> list[str]:
 
 def _df_container_row(c: Doc, now: float) -> list[str]:
     """Cells of the ``df -v`` containers table (SizeRootFs ignored).
-    [C cli/command/formatter/disk_usage.go · defaultDiskUsageContainerTableFormat] (R4.3.2)"""
+    [docker/cli v28.2.2 cli/command/formatter/disk_usage.go ·
+    defaultDiskUsageContainerTableFormat]
+    """
     local = sum(1 for m in c.get("Mounts") or [] if m.get("Driver") == "local")
     return [
         short_id(c["Id"]),
@@ -790,7 +802,9 @@ def _df_container_row(c: Doc, now: float) -> list[str]:
 
 def _df_volume_row(v: Doc) -> list[str]:
     """``VOLUME NAME LINKS SIZE``; LINKS and SIZE are ``N/A`` without UsageData.
-    [C cli/command/formatter/volume.go · volumeContext.Links, volumeContext.Size] (R4.3.3)"""
+    [docker/cli v28.2.2 cli/command/formatter/volume.go · volumeContext.Links,
+    volumeContext.Size]
+    """
     usage = v.get("UsageData")
     if usage is None:
         return [v["Name"], "N/A", "N/A"]
@@ -803,8 +817,11 @@ _RFC3339 = re.compile(
 
 
 def _unix_ns(stamp: str) -> int:
-    """Nanoseconds since the epoch of an RFC 3339 (nano) timestamp."""
-    m = _RFC3339.fullmatch(stamp)
+    """Nanoseconds since the epoch of an RFC 3339 (nano) timestamp.
+
+    An absent time (``""``) is Go's zero ``time.Time``, as the CLI decodes it.
+    """
+    m = _RFC3339.fullmatch(stamp or "0001-01-01T00:00:00Z")
     if m is None:
         raise ValueError(f"invalid RFC 3339 time: {stamp!r}")
     year, month, day, hour, minute, second = (int(g) for g in m.groups()[:6])
@@ -819,7 +836,7 @@ def _unix_ns(stamp: str) -> int:
 
 def _build_cache_sorted(records: Iterable[Doc]) -> list[Doc]:
     """Rows sorted by LastUsedAt ascending, null first, ties by ID.
-    [C cli/command/formatter/buildcache.go · buildCacheSort] (R4.3.4)"""
+    [docker/cli v28.2.2 cli/command/formatter/buildcache.go · buildCacheSort]"""
 
     def key(r: Doc) -> tuple[int, int, str]:
         last = r.get("LastUsedAt")
@@ -831,7 +848,7 @@ def _build_cache_sorted(records: Iterable[Doc]) -> list[Doc]:
 def _df_build_row(r: Doc, now: float) -> list[str]:
     """``CACHE ID`` (+``*`` when in use), type, HS3(Size), created, last used
     (empty when null), usage count, shared.
-    [C cli/command/formatter/buildcache.go · buildCacheContext] (R4.3.4)"""
+    [docker/cli v28.2.2 cli/command/formatter/buildcache.go · buildCacheContext]"""
     last = r.get("LastUsedAt")
     now_ns = _to_ns(now)
     return [
@@ -846,12 +863,12 @@ def _df_build_row(r: Doc, now: float) -> list[str]:
 
 
 def system_df_verbose(df: Doc, now: float) -> str:
-    """``docker system df -v`` for a ``GET /system/df`` body (R4.3).
+    """``docker system df -v`` for a ``GET /system/df`` body.
 
     Four independently aligned tables: ``Images space usage:``, ``Containers
     space usage:``, ``Local Volumes space usage:``, ``Build cache usage: HS(B)``,
     each title followed by a blank line, sections separated by a blank line.
-    [C@v28.2.2 cli/command/formatter/disk_usage.go · DiskUsageContext.verboseWriteTable]
+    [docker/cli v28.2.2 cli/command/formatter/disk_usage.go · DiskUsageContext.verboseWriteTable]
     """
     image_rows = []
     for summary in df.get("Images") or []:
@@ -877,14 +894,14 @@ def system_df_verbose(df: Doc, now: float) -> str:
 
 
 # --------------------------------------------------------------------------
-# rmi, prune, errors (R5.8, R7.1.10, R7.2.4, R1.6.7)
+# rmi, prune, errors
 # --------------------------------------------------------------------------
 
 
 def rmi_output(records: Iterable[Doc]) -> str:
     """``docker rmi`` stdout for one ``DELETE /images/{name}`` body: a line
     ``Deleted: X`` for a record with a non-empty ``Deleted``, else
-    ``Untagged: X``. [C cli/command/image/remove.go · runRemove] (R5.8)"""
+    ``Untagged: X``. [docker/cli v28.2.2 cli/command/image/remove.go · runRemove]"""
     return "".join(
         f"Deleted: {r['Deleted']}\n" if r.get("Deleted") else f"Untagged: {r.get('Untagged', '')}\n"
         for r in records
@@ -897,7 +914,7 @@ def image_prune_output(doc: Doc) -> str:
     With records: ``Deleted Images:``, one ``untagged: X`` / ``deleted: X``
     line each, a blank line; then always ``Total reclaimed space: HS(n)``,
     where ``n`` is ``SpaceReclaimed`` only when there were records (else 0).
-    [C cli/command/image/prune.go · runPrune, NewPruneCommand] (R7.1.10)"""
+    [docker/cli v28.2.2 cli/command/image/prune.go · runPrune, NewPruneCommand]"""
     records = doc.get("ImagesDeleted") or []
     if not records:
         return "Total reclaimed space: 0B\n"
@@ -915,7 +932,7 @@ def container_prune_output(doc: Doc) -> str:
     """``docker container prune -f`` stdout for a ``POST /containers/prune`` body:
     ``Deleted Containers:``, one full ID per line, a blank line, then
     ``Total reclaimed space: HS(n)`` (``n`` = 0 when nothing was deleted).
-    [C cli/command/container/prune.go · runPrune] (R7.2.4)"""
+    [docker/cli v28.2.2 cli/command/container/prune.go · runPrune]"""
     ids = doc.get("ContainersDeleted") or []
     if not ids:
         return "Total reclaimed space: 0B\n"
@@ -930,5 +947,98 @@ def daemon_error(message: str) -> str:
     fail give one such line each (``errors.Join``), exit status 1 (0 with
     ``-f`` when every error is "not found"). CLI 28 does *not* print 20.10's
     ``Error: No such image: <arg>`` for rmi (observed).
-    [M@v28.2.2 client/errors.go] [C cli/command/image/remove.go · runRemove] (R1.6.7, R5.8)"""
+    [moby v28.2.2 client/errors.go] [docker/cli v28.2.2 cli/command/image/remove.go · runRemove]"""
     return f"Error response from daemon: {message}\n"
+
+
+# --------------------------------------------------------------------------
+# rm, volume prune, system prune, quiet listings
+# --------------------------------------------------------------------------
+
+
+def rm_output(names: Iterable[str]) -> str:
+    """``docker rm`` stdout: each argument as typed, one per line, for the removed ones.
+    [docker/cli v28.2.2 cli/command/container/rm.go · runRm]"""
+    return "".join(f"{name}\n" for name in names)
+
+
+def volume_prune_output(doc: Doc) -> str:
+    """``docker volume prune -f`` stdout for a ``POST /volumes/prune`` body:
+    ``Deleted Volumes:``, one name per line, a blank line, then
+    ``Total reclaimed space: HS(n)`` (``n`` = 0 when nothing was deleted).
+    [docker/cli v28.2.2 cli/command/volume/prune.go · runPrune, NewPruneCommand]"""
+    names = doc.get("VolumesDeleted") or []
+    if not names:
+        return "Total reclaimed space: 0B\n"
+    lines = "".join(f"{n}\n" for n in names)
+    total = human_size(doc.get("SpaceReclaimed") or 0)
+    return f"Deleted Volumes:\n{lines}\nTotal reclaimed space: {total}\n"
+
+
+def _prune_block(title: str, items: Sequence[str]) -> str:
+    return f"{title}\n" + "".join(f"{item}\n" for item in items) if items else ""
+
+
+def system_prune_output(doc: Doc) -> str:
+    """``docker system prune -f [-a] [--volumes]`` stdout for the steps' answers.
+
+    ``doc`` maps step names (``containers``, ``networks``, ``volumes``,
+    ``images``, ``build cache``; absent steps did not run) to the engine's
+    prune bodies, plus ``SpaceReclaimed`` (the CLI's total). Each step with
+    something removed prints its block (``Deleted Containers:``, ``Deleted
+    Networks:``, ``Deleted Volumes:``, ``Deleted Images:`` with
+    ``untagged:`` / ``deleted:`` lines, ``Deleted build cache objects:``)
+    and a blank line; then ``Total reclaimed space: HS(total)``.
+    [docker/cli v28.2.2 cli/command/system/prune.go · runPrune] [C@v28.2.2
+    cli/command/{container,network,volume,image,builder}/prune.go · runPrune]
+    """
+    out = []
+    steps = (
+        ("containers", "Deleted Containers:", "ContainersDeleted"),
+        ("networks", "Deleted Networks:", "NetworksDeleted"),
+        ("volumes", "Deleted Volumes:", "VolumesDeleted"),
+    )
+    for name, title, key in steps:
+        body = doc.get(name)
+        if body:
+            block = _prune_block(title, body.get(key) or [])
+            if block:
+                out.append(block + "\n")
+    images = doc.get("images")
+    if images:
+        records = [
+            f"untagged: {r['Untagged']}"
+            if r.get("Untagged")
+            else f"deleted: {r.get('Deleted', '')}"
+            for r in images.get("ImagesDeleted") or []
+        ]
+        block = _prune_block("Deleted Images:", records)
+        if block:
+            out.append(block + "\n")
+    cache = doc.get("build cache")
+    if cache:
+        block = _prune_block("Deleted build cache objects:", cache.get("CachesDeleted") or [])
+        if block:
+            out.append(block + "\n")
+    out.append(f"Total reclaimed space: {human_size(doc.get('SpaceReclaimed') or 0)}\n")
+    return "".join(out)
+
+
+def images_quiet(summaries: Iterable[Doc], *, no_trunc: bool = False) -> str:
+    """``docker images -q``: the IMAGE ID of every row the table would have, one per line.
+
+    An image with several tags is listed once per row (tag), as the CLI's
+    quiet format (``{{.ID}}``) runs over the same rows.
+    [docker/cli v28.2.2 cli/command/formatter/image.go · NewImageFormat, imageFormat]
+    """
+    lines: list[str] = []
+    for summary in summaries:
+        image_id = summary["Id"] if no_trunc else short_id(summary["Id"])
+        lines.extend(image_id for _ in _image_rows(summary, False))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def ps_quiet(containers: Iterable[Doc], *, no_trunc: bool = False) -> str:
+    """``docker ps -q``: container ids (12 characters unless ``no_trunc``), one per line.
+    [docker/cli v28.2.2 cli/command/formatter/container.go · NewContainerFormat]"""
+    return "".join(f"{c['Id'] if no_trunc else short_id(c['Id'])}\n" for c in containers)

@@ -34,16 +34,21 @@ import gzip
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Mapping
 from typing import Any
 
 from ._fields import kind
+from ._frozen import too_deep
 from .errors import SnapshotError
 
 __all__ = ["FORMAT", "dump", "dumps", "load", "loads", "validate"]
 
 #: The ``format`` value this version writes and reads.
 FORMAT = "dockermodel-snapshot/1"
+
+#: Levels of nesting the JSON encoder certainly writes (it recurses once per level).
+_JSON_DEPTH = 500
 
 _REQUIRED = ("images_all", "image_inspect", "image_history", "containers")
 _OPTIONAL = ("system_df", "version", "info", "held_layers", "api_version", "image_store")
@@ -93,6 +98,11 @@ def dumps(payloads: Mapping[str, Any]) -> str:
         return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=1) + "\n"
     except (TypeError, ValueError) as error:
         raise SnapshotError("payloads", f"not representable as JSON: {error}") from None
+    except RecursionError:
+        path = too_deep(payloads, _JSON_DEPTH) or ""
+        raise SnapshotError(
+            "payloads" + path, f"not representable as JSON: nested more than {_JSON_DEPTH} levels"
+        ) from None
 
 
 def loads(text: str | bytes, source: str = "snapshot") -> dict[str, Any]:
@@ -101,6 +111,9 @@ def loads(text: str | bytes, source: str = "snapshot") -> dict[str, Any]:
         document = json.loads(text)
     except ValueError as error:  # JSONDecodeError, UnicodeDecodeError
         raise SnapshotError(source, f"not valid JSON: {error}") from None
+    except RecursionError:
+        # the decoder recurses once per level: about 990 levels exhaust the stack
+        raise SnapshotError(source, "not valid JSON: nested too deeply to decode") from None
     _expect_object(document, source)
     if "format" not in document:
         raise SnapshotError("format", f"missing: not a dockermodel snapshot (expected {FORMAT!r})")
@@ -142,6 +155,6 @@ def load(path: str | os.PathLike[str]) -> dict[str, Any]:
     if data[:2] == b"\x1f\x8b":
         try:
             data = gzip.decompress(data)
-        except (OSError, EOFError) as error:
+        except (OSError, EOFError, zlib.error) as error:
             raise SnapshotError(source, f"broken gzip data: {error}") from None
     return loads(data, source)

@@ -11,7 +11,8 @@ dockermodel does not)::
     def test_my_tool_accepts_every_reference(text):
         assert my_tool(parse(text))
 
-The strings follow GRAMMAR.md (distribution/reference v0.6.0):
+The strings follow the grammar of distribution/reference v0.6.0
+(``docs/reference.md``):
 
 * :func:`reference_strings` — text :func:`~dockermodel.reference.parse` accepts
   (domains with ports and IPv6 hosts, paths with every separator, tags,

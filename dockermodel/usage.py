@@ -1,25 +1,27 @@
 """Disk usage, as the engine counts it and exactly.
 
-The engine's figures (``GET /system/df`` in Engine 20.10, ENGINE_SEMANTICS §4.1):
+The engine's figures (``GET /system/df`` in Engine 20.10; [moby v20.10.24
+daemon/disk_usage.go · Daemon.SystemDiskUsage] [moby v20.10.24
+daemon/images/images.go · ImageService.Images]):
 
 * the **listed set** S is the default image list (every image but the
   intermediates: no reference and at least one child);
-* ``Size`` of an image is its whole chain: ``Σ DiffSize`` (R2.3.3);
+* ``Size`` of an image is its whole chain: ``Σ DiffSize``;
 * ``SharedSize`` counts, over S only, the chain ids that more than one image
   of S holds: ``Σ DiffSize(c)`` for the image's chain ids ``c`` with
-  ``refs[c] > 1`` (R4.1.2) — a layer shared only with intermediates is not
+  ``refs[c] > 1`` — a layer shared only with intermediates is not
   shared in 20.10;
 * ``Containers`` is the number of containers in any state created from the
-  image (R4.1.1);
+  image;
 * ``LayersSize`` is ``Σ DiffSize`` over the distinct chain ids of the images
-  of S (R4.1.3) — layers held only by containers of deleted images are left
+  of S — layers held only by containers of deleted images are left
   out.
 
 Two "reclaimable" figures:
 
 * :attr:`DiskUsage.engine_reclaimable` is what ``docker system df`` prints
   for images: ``LayersSize − Σ (Size − SharedSize)`` over the listed images
-  with ``Containers ≠ 0`` (the CLI's formula, R4.2). It subtracts only the
+  with ``Containers ≠ 0`` (the CLI's formula). It subtracts only the
   *unique* part of used images, so a layer that a used image shares with an
   unused one counts as reclaimable although removing every unused image would
   not free it;
@@ -28,7 +30,7 @@ Two "reclaimable" figures:
   container's own chain — what removing every image that no container uses
   (``docker image prune -a``, parents included) frees.
 
-Worked example (ENGINE_SEMANTICS §4.7): base L1 (1 982 256 B) shared by
+Worked example (``docs/numbers.md``): base L1 (1 982 256 B) shared by
 ``app`` (L1+L2+L3) and ``other`` (L1+L4); a container uses ``app``. The CLI's
 figure is ``LayersSize − (Size(app) − SharedSize(app)) = 2 116 352 − 130 000
 = 1 986 352`` — it counts L1 (1 982 256 B) as reclaimable, yet ``app`` holds
@@ -125,9 +127,15 @@ class DiskUsage:
             host=host,
         )
 
+    def __repr__(self) -> str:
+        return (
+            f"DiskUsage(layers_size={self.layers_size}, images={len(self.images)} rows, "
+            f"containers={len(self.containers)}, reclaimable={self.reclaimable})"
+        )
+
     @property
     def engine_reclaimable(self) -> int:
-        """The Images RECLAIMABLE figure of ``docker system df`` (CLI formula, R4.2)."""
+        """The Images RECLAIMABLE figure of ``docker system df`` (CLI formula)."""
         used_unique = sum(row.unique_size for row in self.images if row.containers != 0)
         return self.layers_size - used_unique
 

@@ -26,16 +26,17 @@ def load_host(argv: list[str] | None = None) -> dockermodel.Host:
     return host_from_command_line(__doc__.splitlines()[0], argv)
 
 
-def describe(plan: Plan) -> str:
-    """How many images and containers go, e.g. ``2 images, 1 container``."""
-    images = len(plan.deleted_images)
-    containers = len(plan.deleted_containers)
+def describe(plans: list[Plan]) -> str:
+    """How many images and containers go, e.g. ``1 container + 2 images``, or ``nothing``."""
     parts = []
-    if containers:
-        parts.append(f"{containers} container{'s' * (containers != 1)}")
-    if images or not containers:
-        parts.append(f"{images} image{'s' * (images != 1)}")
-    return ", ".join(parts)
+    for plan in plans:
+        for count, noun in (
+            (len(plan.deleted_containers), "container"),
+            (len(plan.deleted_images), "image"),
+        ):
+            if count:
+                parts.append(f"{count} {noun}{'s' * (count != 1)}")
+    return " + ".join(parts) or "nothing"
 
 
 def previews(host: dockermodel.Host) -> list[tuple[str, Plan, Plan | None]]:
@@ -60,7 +61,7 @@ def report(host: dockermodel.Host) -> str:
         plans = [first] if second is None else [first, second]
         reported = sum(p.space_reclaimed for p in plans)
         freed = sum(p.bytes_freed for p in plans)
-        what = " + ".join(describe(p) for p in plans)
+        what = describe(plans)
         rows.append((command, what, human_size(reported), human_size(freed)))
     header = ("COMMAND", "REMOVES", "DOCKER REPORTS", "DISK FREED")
     return table(header, rows)

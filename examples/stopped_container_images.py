@@ -5,7 +5,8 @@ started) container does cannot be removed without ``-f``: the engine answers
 with a conflict. For each such image this prints the containers that hold
 it, the engine's refusal exactly as ``docker rmi`` would print it, and the
 bytes that ``docker rm`` of those containers followed by ``docker rmi`` would
-free.
+free — or, when the image has child images, the refusal that ``docker rmi``
+would still meet after the containers are gone.
 
 Usage::
 
@@ -38,15 +39,22 @@ def held_by_stopped_only(
 
 
 def freed_by_removing(
-    host: dockermodel.Host, image: dockermodel.Image, users: tuple[dockermodel.Container, ...]
-) -> int:
-    """Bytes freed by ``docker rm`` of ``users``, then ``docker rmi`` of the image's id."""
+    host: dockermodel.Host, name: str, users: tuple[dockermodel.Container, ...]
+) -> tuple[int, int, dockermodel.Conflict | None]:
+    """Bytes freed by ``docker rm`` of ``users``, then by ``docker rmi NAME``.
+
+    The third value is the engine's refusal of that ``rmi`` when it would
+    still refuse once the containers are gone (the image has child images).
+    """
     freed = 0
     for container in users:
         plan = host.plan_rm(container.id)
         freed += plan.bytes_freed
         host = host.apply(plan)
-    return freed + host.plan_rmi(image.id).bytes_freed
+    try:
+        return freed, host.plan_rmi(name).bytes_freed, None
+    except dockermodel.Conflict as refused:
+        return freed, 0, refused
 
 
 def report(host: dockermodel.Host) -> str:
@@ -61,8 +69,13 @@ def report(host: dockermodel.Host) -> str:
         except dockermodel.Conflict as refused:
             lines.append(f"  docker rmi {name}: {daemon_error(refused.message).rstrip()}")
         rm = " ".join(c.name for c in users)
-        freed = human_size(freed_by_removing(host, image, users))
-        lines.append(f"  docker rm {rm} && docker rmi {name} would free {freed}")
+        by_rm, by_rmi, refused = freed_by_removing(host, name, users)
+        if refused is None:
+            freed = human_size(by_rm + by_rmi)
+            lines.append(f"  docker rm {rm} && docker rmi {name} would free {freed}")
+        else:
+            lines.append(f"  docker rm {rm} would free {human_size(by_rm)}; then")
+            lines.append(f"  docker rmi {name}: {daemon_error(refused.message).rstrip()}")
     if not lines:
         lines.append("No image is held only by stopped containers.")
     return "\n".join(lines) + "\n"

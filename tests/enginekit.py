@@ -771,7 +771,7 @@ class Engine:
         With no registry, ``repo@sha256:…`` references (what a pull or push
         records) can only be written into the reference store,
         ``image/overlay2/repositories.json``, while dockerd is stopped
-        (ENGINE_SEMANTICS §0.3 did the same). ``references`` maps familiar
+        (as a pull would). ``references`` maps familiar
         references (``app@sha256:…``, ``app:1``) to image ids. The restart
         stops running containers (no live-restore). Not possible in the
         containerd image store (its names live in containerd's metadata

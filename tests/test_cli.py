@@ -235,8 +235,21 @@ def test_images_json_is_the_engines_listing(capsys: pytest.CaptureFixture[str]) 
 
 
 def test_ps_json_is_the_engines_listing(capsys: pytest.CaptureFixture[str]) -> None:
+    # ps -s asks GET /containers/json?size=1: the recorded listing, sizes included
+    out, _, status = run(capsys, "--demo", "ps", "-a", "-s", "--format", "json")
+    recorded = _demo_payloads()["containers"]
+    assert (json.loads(out), status) == (recorded, 0)
+    assert [c.get("SizeRootFs") for c in recorded] == [2032261, 2112256]  # sizes to drop
+
+
+def test_ps_json_without_size_has_no_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    # without -s the engine computes no size and leaves both fields out
     out, _, status = run(capsys, "--demo", "ps", "-a", "--format", "json")
-    assert (json.loads(out), status) == (_demo_payloads()["containers"], 0)
+    unsized = [
+        {k: v for k, v in c.items() if k not in ("SizeRw", "SizeRootFs")}
+        for c in _demo_payloads()["containers"]
+    ]
+    assert (json.loads(out), status) == (unsized, 0)
 
 
 JSON_PREDICTIONS = [
@@ -326,15 +339,18 @@ def test_parse_invalid_reference_exits_2(
 # -- sources, errors and exit codes ---------------------------------------------------
 
 
-def test_no_engine_falls_back_to_the_demo_for_reports(
+def test_unreachable_engine_is_never_replaced_by_the_demo(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    # DOCKER_HOST names an engine that is not there: an error, not the demo's numbers
     out, err, status = run(capsys, "--now", NOW, "df")
-    assert (out, status) == (DF, 0)
-    assert err.startswith(
-        f"dockermodel: no Docker engine reachable at unix://{tmp_path}/absent.sock ("
+    assert (out, status) == ("", 3)
+    assert err == (
+        f"dockermodel: cannot reach the Docker engine at unix://{tmp_path}/absent.sock: "
+        "No such file or directory\n"
+        "  Is the docker daemon running? Start the engine or point DOCKER_HOST at it, or work "
+        "offline with --snapshot FILE (written by 'dockermodel snapshot save') or --demo.\n"
     )
-    assert err.endswith("); showing the bundled demo snapshot instead (as with --demo)\n")
 
 
 @pytest.mark.parametrize(
@@ -350,8 +366,8 @@ def test_no_engine_is_an_error_for_predictions(
         f"dockermodel: cannot reach the Docker engine at unix://{tmp_path}/absent.sock: "
     )
     assert err.endswith(
-        "  Start the engine or point DOCKER_HOST at it, or work offline with --snapshot FILE "
-        "(written by 'dockermodel snapshot save') or --demo.\n"
+        "  Is the docker daemon running? Start the engine or point DOCKER_HOST at it, or work "
+        "offline with --snapshot FILE (written by 'dockermodel snapshot save') or --demo.\n"
     )
 
 

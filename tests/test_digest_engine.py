@@ -2,7 +2,7 @@
 
 No registry is reachable, so the digest references a pull would record are
 written into the engine's reference store while it is stopped
-(``Engine.add_references``, as ENGINE_SEMANTICS §0.3 did). Then the model is
+(``Engine.add_references``). Then the model is
 compared with the engine: ``RepoDigests``, ``RepoTags: null`` for a
 digest-only image, ``dangling=true`` listing it, df and lookups by digest.
 """

@@ -1,4 +1,4 @@
-"""The fast read of ``dockermodel.engine`` (issue 6): minimal reads, threads, cache, progress.
+"""The fast read of ``dockermodel.engine``: minimal reads, threads, cache, progress.
 
 Against the throwaway engine: the requests sent are exactly the minimal set
 (no history on a classic-builder host; one for an image loaded without its
@@ -92,12 +92,20 @@ def _id(item: dict[str, Any]) -> str:
     return str(item["Id"])
 
 
-def _without_status(host: Host) -> dict[str, Any]:
-    """Containers with ``Status`` blanked ("Exited (0) 3 seconds ago" moves with the clock)."""
-    return {cid: attrs.evolve(c, status="") for cid, c in host.containers.items()}
+def _without_status(host: Host) -> Host:
+    """``host`` with every container's ``Status`` blanked.
+
+    The engine writes that text when it answers ("Up 3 seconds", "Exited (0)
+    2 minutes ago"), so it ages between two reads of an unchanged engine;
+    everything else a read gives must be equal.
+    """
+    containers = {cid: attrs.evolve(c, status="") for cid, c in host.containers.items()}
+    return attrs.evolve(host, containers=containers, payloads=None)
 
 
 def _assert_equal_hosts(cached: Host, fresh: Host) -> None:
+    """Equal but for the containers' ``Status`` text, in every field and in ``/system/df``."""
+    cached, fresh = _without_status(cached), _without_status(fresh)
     assert sorted(cached.images) == sorted(fresh.images)
     for image_id, image in fresh.images.items():
         for field in attrs.fields(type(image)):
@@ -106,14 +114,38 @@ def _assert_equal_hosts(cached: Host, fresh: Host) -> None:
                 field.name,
             )
     assert cached.layers == fresh.layers
-    assert _without_status(cached) == _without_status(fresh)
+    assert cached.containers == fresh.containers
     assert cached.version == fresh.version
-    # same-second images are listed in no fixed order (R3.4.2): rows in Id order
+    # same-second images are listed in no fixed order: rows in Id order
     usage = [host.disk_usage().to_api() for host in (cached, fresh)]
     for document in usage:
         for key in ("Images", "Containers"):
             document[key] = sorted(document[key] or (), key=_id)
     assert usage[0] == usage[1]
+
+
+def test_equal_hosts_ignore_only_the_status_text() -> None:
+    # two reads of an unchanged engine a second apart: only Status moved ("Up 5 seconds")
+    from dockermodel.cli import load_demo
+
+    first = load_demo()
+    aged = {
+        **first.to_payloads(),
+        "containers": [
+            {**c, "Status": c["Status"].replace("5 seconds", "6 seconds")}
+            for c in first.to_payloads()["containers"]
+        ],
+    }
+    later = Host.from_api(aged)
+    assert [c.status for c in later.containers.values()] == [
+        "Exited (0) 3 seconds ago",
+        "Up 6 seconds",
+    ]
+    _assert_equal_hosts(first, later)
+    # and a real difference is still one
+    stopped = {**aged, "containers": [{**aged["containers"][0], "State": "dead"}]}
+    with pytest.raises(AssertionError):
+        _assert_equal_hosts(first, Host.from_api(stopped))
 
 
 # --------------------------------------------------------------------------
@@ -176,7 +208,7 @@ def test_warm_read_sends_no_per_image_request(
     warm = adapter.read_payloads(engine.client, progress=lambda d, t: calls.append((d, t)))
     assert recorder.paths() == _fixed([])
     assert calls == []
-    # same-second images come in no fixed order (R3.4.2): compare in Id order
+    # same-second images come in no fixed order: compare in Id order
     assert sorted(warm["images_all"], key=_id) == sorted(cold["images_all"], key=_id)
     for image_id, body in cold["image_inspect"].items():
         assert warm["image_inspect"][image_id] == cache_module.immutable_inspect(body)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hostbuilder import HostBuilder
 
 from dockermodel import snapshot
 from dockermodel.cli import load_demo
@@ -65,7 +66,9 @@ NORMALIZED_DEMO_TAGS = [
 
 
 def run_example(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, DOCKER_HOST="unix:///nonexistent/docker.sock")
+    # the package of this checkout, whatever copy is installed
+    path = os.pathsep.join(p for p in (str(EXAMPLES.parent), os.environ.get("PYTHONPATH")) if p)
+    env = dict(os.environ, DOCKER_HOST="unix:///nonexistent/docker.sock", PYTHONPATH=path)
     return subprocess.run(
         [sys.executable, str(EXAMPLES / name), *args],
         capture_output=True,
@@ -157,3 +160,56 @@ def test_demo_snapshot_is_a_real_recording() -> None:
     demo = snapshot.load(EXAMPLES.parent / "dockermodel" / "data" / "demo.json")
     assert demo["version"]["Version"] == "20.10.24+dfsg1"
     assert demo["system_df"]["LayersSize"] == load_demo().disk_usage().layers_size
+
+
+# -- hosts the demo does not show ------------------------------------------------------
+
+
+def _snapshot_file(tmp_path: Path, payloads: dict[str, object]) -> str:
+    path = tmp_path / "host.json"
+    snapshot.dump(payloads, path)
+    return str(path)
+
+
+def test_prune_preview_of_an_empty_host(tmp_path: Path) -> None:
+    empty = {"images_all": [], "image_inspect": {}, "image_history": {}, "containers": [],
+             "version": {"Version": "20.10.24", "ApiVersion": "1.41"}}
+    result = run_example("prune_preview.py", "--snapshot", _snapshot_file(tmp_path, empty))
+    assert (result.stdout, result.stderr, result.returncode) == (
+        "COMMAND                                           REMOVES   DOCKER REPORTS   DISK FREED\n"
+        "docker image prune                                nothing   0B               0B\n"
+        "docker image prune -a                             nothing   0B               0B\n"
+        "docker container prune                            nothing   0B               0B\n"
+        "docker container prune && docker image prune -a   nothing   0B               0B\n",
+        "",
+        0,
+    )
+
+
+def test_stopped_container_images_when_the_image_has_children(tmp_path: Path) -> None:
+    # an untagged image that stopped containers use, with an image built on it:
+    # removing the containers does not make docker rmi succeed
+    b = HostBuilder()
+    base = b.build([1000])[-1]
+    b.build([200, 30], base=base, tag="app:1")
+    job = b.container(base, "exited", name="old-job", size_rw=4)
+    fresh = b.container(base, "created", name="fresh")
+    payloads = {**b.payloads(), "version": {"Version": "20.10.24", "ApiVersion": "1.41"}}
+    result = run_example(
+        "stopped_container_images.py", "--snapshot", _snapshot_file(tmp_path, payloads)
+    )
+    short = base[7:19]
+    refusal = (
+        f"Error response from daemon: conflict: unable to delete {short} (cannot be forced) - "
+        "image has dependent child images"
+    )
+    assert (result.stdout, result.stderr, result.returncode) == (
+        f"{short} ({short})\n"
+        f"  held by fresh ({fresh[:12]}): Created\n"
+        f"  held by old-job ({job[:12]}): Exited (0) 2 seconds ago\n"
+        f"  docker rmi {short}: {refusal}\n"
+        "  docker rm fresh old-job would free 4B; then\n"
+        f"  docker rmi {short}: {refusal}\n",
+        "",
+        0,
+    )

@@ -109,7 +109,7 @@ L1, L2, L3, L4 = 1_982_256, 100_000, 30_000, 4_096
 
 
 def worked_example() -> tuple[Doc, dict[str, str]]:
-    """ENGINE_SEMANTICS §4.7: base:1, app:1 (+L2, LABEL, empty RUN, +L3), other:1 (+L4)."""
+    """docs/numbers.md's example: base:1, app:1 (+L2, LABEL, empty RUN, +L3), other:1 (+L4)."""
     d = Doc()
     ids: dict[str, str] = {}
     ids["b0"] = d.step("busybox", layer=L1)
@@ -273,7 +273,7 @@ def test_container_payload_errors_are_named() -> None:
 
 
 # ----------------------------------------------------------------------------
-# lookup (R1.6, R1.7)
+# lookup
 # ----------------------------------------------------------------------------
 
 
@@ -301,7 +301,7 @@ def test_find_image_rules() -> None:
     assert host.find_image(b).id == b
     assert host.find_image(b[7:]).id == b
     assert host.find_image(b[7:19]).id == b
-    # a reference beats an id prefix (R1.6.3)
+    # a reference beats an id prefix
     assert host.find_image(b[7:11]).id == c
     assert host.find_image("sha256:" + b[7:11]).id == b
 
@@ -405,7 +405,7 @@ def test_an_ambiguous_container_prefix_is_a_500() -> None:
 
 
 # ----------------------------------------------------------------------------
-# listing (§3)
+# listing
 # ----------------------------------------------------------------------------
 
 
@@ -539,7 +539,7 @@ def test_digest_references() -> None:
     assert listed[ids["app"]]["RepoDigests"] == [f"app@{DIGEST}"]
     assert listed[ids["other"]]["RepoTags"] is None
     assert listed[ids["other"]]["RepoDigests"] == [f"other@{DIGEST}"]
-    # a digest-only image is "dangling" for the list filter (R3.1.4)
+    # a digest-only image is "dangling" for the list filter
     dangling = host.list_images(filters={"dangling": True})
     assert [i["Id"] for i in dangling] == [ids["other"]]
 

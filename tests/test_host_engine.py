@@ -7,7 +7,7 @@ containers created / exited / running; then every figure of
 ``from_docker(client).disk_usage().to_api()`` is compared with GET
 /system/df, and ``list_images`` with GET /images/json (default, ``all``,
 ``dangling``, filters), field by field. Same-second images come out of the
-engine in arbitrary order (R3.4.2), so lists are compared as sequences of
+engine in arbitrary order, so lists are compared as sequences of
 same-second groups.
 """
 

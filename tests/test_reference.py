@@ -2,10 +2,10 @@
 
 The rows restate, in our own tables, the cases of distribution/reference
 v0.6.0's tests (reference_test.go, normalize_test.go, sort_test.go) plus the
-tricky cases of GRAMMAR.md and PEERS.md A.5. Each row is the answer the Go
+tricky cases of our own (docs/reference.md). Each row is the answer the Go
 package gives, except the sha384/sha512 rows, where we follow a real
 ``dockerd`` (which registers them) rather than the sha256-only upstream test
-binary (GRAMMAR.md §1.4).
+binary (docs/reference.md).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ PARSE_OK = [
     ("[2001:db8::]:5000/repo", "[2001:db8::]:5000", "repo", None, None),
     ("[::1]:5000/repo", "[::1]:5000", "repo", None, None),
     ("example.com/" + "a" * 255 + ":tag", "example.com", "a" * 255, "tag", None),
-    # GRAMMAR.md §1-2: tricky cases
+    # tricky cases: domains and paths
     ("foo/bar", "foo", "bar", None, None),
     ("a/a/a", "a", "a/a", None, None),
     ("Foo/bar", "Foo", "bar", None, None),
@@ -129,7 +129,7 @@ PARSE_ERRORS = [
     ("[2001:db8::1]:tag", errors.ReferenceInvalidFormat),
     ("[fe80::1%eth0]:5000/repo", errors.ReferenceInvalidFormat),
     ("[fe80::1%@invalidzone]:5000/repo", errors.ReferenceInvalidFormat),
-    # GRAMMAR.md tricky cases
+    # tricky cases
     ("FOO", errors.NameContainsUppercase),
     ("foo/Bar", errors.NameContainsUppercase),
     ("foo:BAR~", errors.ReferenceInvalidFormat),
@@ -297,7 +297,7 @@ NORMALIZED_OK = [
     ("store/foo/bar", "docker.io/store/foo/bar", "docker.io", "store/foo/bar", "store/foo/bar"),
     ("Foo/bar", "Foo/bar", "Foo", "bar", "Foo/bar"),
     ("FOO/bar", "FOO/bar", "FOO", "bar", "FOO/bar"),
-    # GRAMMAR.md §3 tricky cases
+    # tricky cases: tags and digests
     ("localhost", "docker.io/library/localhost", "docker.io", "library/localhost", "localhost"),
     ("example.com", "docker.io/library/example.com", "docker.io", "library/example.com",
      "example.com"),
@@ -366,7 +366,7 @@ NORMALIZED_ERRORS = [
      + "this_is_not_a_valid_namespace_because_its_lenth_is_greater_than_255/docker",
      errors.NameTooLong, "repository name must not be more than 255 characters"),
     ("-foo", errors.ReferenceInvalidFormat, "invalid reference format"),
-    # GRAMMAR.md §3 tricky cases
+    # tricky cases: tags and digests
     ("", errors.ReferenceInvalidFormat, "invalid reference format"),
     ("Foo", errors.RepositoryNameNotLowercase,
      "invalid reference format: repository name (library/Foo) must be lowercase"),
@@ -691,7 +691,7 @@ MATCH = [
     ("foo/c/baz:tag", "foo/c/baz:tag", True),
     ("example.com/foo/c/baz:tag", "*/foo/c/baz", True),
     ("example.com/foo/c/baz:tag", "example.com/foo/c/baz", True),
-    # GRAMMAR.md §6
+    # familiar forms
     ("foo/x/y/bar", "foo/**/ba[rz]", False),
     ("ubuntu", "docker.io/library/ubuntu", False),
     ("ubuntu:22.04", "ubuntu", True),

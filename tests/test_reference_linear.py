@@ -1,6 +1,6 @@
 """Every parse function answers hostile input in time linear in its length.
 
-GRAMMAR.md §9: a backtracking matcher can go quadratic (or worse) on inputs
+A backtracking matcher can go quadratic (or worse) on inputs
 such as ``'a.'*N``. We time each function at N and 8N characters (the best
 of several runs, in CPU time) and require the ratio to stay far below the 64 a quadratic
 algorithm would show. Growth, not wall-clock time, is what is asserted.

@@ -1,4 +1,4 @@
-"""Offline tests of the removal planners (ENGINE_SEMANTICS §5, §6.4, §7).
+"""Offline tests of the removal planners (the rules of docs/removal.md).
 
 Scenario tables build classic-builder hosts with :class:`hostbuilder.HostBuilder`
 and check the exact records, messages and resulting hosts; hypothesis
@@ -129,7 +129,7 @@ def _two_containers(w: World) -> None:
 
 # (GIVEN setup, WHEN name/force/prune, THEN records or error class + message)
 RMI_CASES: list[tuple[str, Callable[[World], None], str, bool, bool, Any]] = [
-    # §5.9 #1-#2: a created container protects the only reference
+    # conflict cases (docs/removal.md): a created container protects the only reference
     ("ref conflict, created container", _created, "app:1", False, True,
      (Conflict, 'conflict: unable to remove repository reference "app:1" (must force) - '
                 "container {c.12} is using its referenced image {a2.12}")),
@@ -144,12 +144,12 @@ RMI_CASES: list[tuple[str, Callable[[World], None], str, bool, bool, Any]] = [
      ["Untagged: app:1", "Deleted: {a2}", "Deleted: {a1}", "Deleted: {a0}"]),
     ("ref path forced, stopped container: untag + delete", _created, "app:1", True, True,
      ["Untagged: app:1", "Deleted: {a2}", "Deleted: {a1}", "Deleted: {a0}"]),
-    # §5.9 #3-#4: children
+    # conflict cases (docs/removal.md): children
     ("untag a base with children", _nothing, "base:1", False, True, ["Untagged: base:1"]),
     ("ID path on a base with children (even forced)", _nothing, "{b1}", True, True,
      (Conflict, "conflict: unable to delete {b1.12} (cannot be forced) - "
                 "image has dependent child images")),
-    # §5.9 #5-#7: several references
+    # conflict cases (docs/removal.md): several references
     ("ID path, several repositories", _stopped_multi, "{a2.12}", False, True,
      (Conflict, "conflict: unable to delete {a2.12} (must be forced) - "
                 "image is referenced in multiple repositories")),
@@ -158,7 +158,7 @@ RMI_CASES: list[tuple[str, Callable[[World], None], str, bool, bool, Any]] = [
      "{a2.12}", True, True,
      ["Untagged: app:1", "Untagged: app:2", "Untagged: zzz/app:1",
       "Untagged: localhost:5000/app:1", "Deleted: {a2}", "Deleted: {a1}", "Deleted: {a0}"]),
-    # §5.9 #8-#9: running containers
+    # conflict cases (docs/removal.md): running containers
     ("forced untag with a running container only untags", _running, "app:1", True, True,
      ["Untagged: app:1"]),
     ("forced last ref with a running container: untag, kept", _paused_only_ref, "app:1", True,
@@ -173,7 +173,7 @@ RMI_CASES: list[tuple[str, Callable[[World], None], str, bool, bool, Any]] = [
      "{a2.hex}", True, True,
      (Conflict, "conflict: unable to delete {a2.12} (cannot be forced) - "
                 "image is being used by running container {r.12}")),
-    # §5.9 #10-#12: digest references of the same repository
+    # conflict cases (docs/removal.md): digest references of the same repository
     ("tag removal takes the repository's digests along", _digests, "app:2", False, True,
      ["Untagged: app:2", "Untagged: {d}"]),
     ("digest removal alone", _digests, "{d}", False, True, ["Untagged: {d}"]),
@@ -189,7 +189,7 @@ RMI_CASES: list[tuple[str, Callable[[World], None], str, bool, bool, Any]] = [
      ["Untagged: other:1", "Deleted: {o0}", "Deleted: {L4}"]),
     ("64 hex takes the ID path", _nothing, "{o0.hex}", False, True,
      ["Untagged: other:1", "Deleted: {o0}", "Deleted: {L4}"]),
-    # R5.2 clarification: hex-looking tags
+    # isImageIDPrefix: hex-looking tags
     ("hex tag that prefixes its own image: ID path, conflict", _hex_tag_own, "{h}", False, True,
      (Conflict, "conflict: unable to delete {a2.12} (must be forced) - "
                 "image is referenced in multiple repositories")),
@@ -204,7 +204,7 @@ RMI_CASES: list[tuple[str, Callable[[World], None], str, bool, bool, Any]] = [
     ("a tag named s: 's' prefixes 'sha256:', so the ID path", _s_tag, "s", False, True,
      (Conflict, "conflict: unable to delete {a2.12} (must be forced) - "
                 "image is referenced in multiple repositories")),
-    # lookup errors (R1.6)
+    # lookup errors
     ("unknown name", _nothing, "nosuch", False, True, (NotFound, "No such image: nosuch:latest")),
     ("unknown digest", _nothing, "sha256:" + "f" * 64, False, True,
      (NotFound, "No such image: sha256:" + "f" * 64)),
@@ -254,7 +254,7 @@ def test_ambiguous_prefix_is_not_found() -> None:
     b.image(None, 1, image_id="ab" + "1" * 62)
     b.image(None, 2, image_id="ab" + "2" * 62)
     host = b.host()
-    # WHEN / THEN the engine answers "No such image" with :latest (R1.6.5)
+    # WHEN / THEN the engine answers "No such image" with :latest
     with pytest.raises(NotFound) as info:
         host.plan_rmi("ab")
     assert info.value.message == "No such image: ab:latest"
@@ -269,7 +269,7 @@ def test_tag_and_digest_argument_removes_the_digest_reference() -> None:
     digest = w.ids["d"].split("@")[1]
     # WHEN rmi app:2@<digest>
     plan = host.plan_rmi(f"app:2@{digest}")
-    # THEN the record shows both parts but only the digest reference went (R5.3 step 2)
+    # THEN the record shows both parts but only the digest reference went
     assert plan.to_api() == [{"Untagged": f"app:2@{digest}"}]
     after = host.apply(plan)
     assert [str(r) for r in after.images[w.ids["a2"]].references] == [
@@ -289,7 +289,7 @@ def test_apply_after_forced_delete_keeps_container_layers() -> None:
     assert c.layers == tuple(w.b.chain(w.ids["a2"]))
     assert set(after.layers) == {w.ids[k] for k in ("L1", "L2", "L3", "L4")}
     assert after.disk_usage().layers_size == 107  # base + other; app's own layers excluded
-    # AND deleting base later reports no layer (the container holds them, §5.7)
+    # AND deleting base later reports no layer (the container holds them)
     plan = after.plan_rmi("base:1")
     assert plan.to_api() == [{"Untagged": "base:1"}, {"Deleted": w.ids["b1"]},
                              {"Deleted": w.ids["b0"]}]
@@ -303,7 +303,7 @@ def test_apply_after_forced_delete_keeps_container_layers() -> None:
 
 
 # ---------------------------------------------------------------------------
-# rm (§6.4)
+# rm
 # ---------------------------------------------------------------------------
 
 RM_CASES = [
@@ -373,14 +373,14 @@ def test_rm_volumes() -> None:
     cid = b.container("app:1", volumes=[anon, "data", shared], name="web")
     host = b.host()
     # WHEN rm -v / rm
-    # THEN only the unshared anonymous volume goes; named volumes never (R6.4.5)
+    # THEN only the unshared anonymous volume goes; named volumes never
     assert host.plan_rm("web", volumes=True).removed_volumes == (anon,)
     assert host.plan_rm("web").removed_volumes == ()
     assert host.plan_rm(cid, volumes=True).deleted_containers == (cid,)
 
 
 # ---------------------------------------------------------------------------
-# image prune (§7.1)
+# image prune
 # ---------------------------------------------------------------------------
 
 
@@ -429,7 +429,7 @@ def test_image_prune_all() -> None:
         "Untagged: base:1", "Deleted: {b1}", "Deleted: {b0}", "Deleted: {L1}",
         "Untagged: other:1", "Deleted: {o0}", "Deleted: {L4}",
         "Untagged: {g}", "Deleted: {g0}", "Deleted: {Lg}",
-        # the in-use image loses all but its lexically last tag (R7.1.9)
+        # the in-use image loses all but its lexically last tag
         "Untagged: used:1",
     ]
     assert records == sorted(w.fmt(x) for x in expected)
@@ -445,7 +445,7 @@ def test_image_prune_all_keeps_tagged_base_of_used_child() -> None:
     host = w.host()
     # WHEN prune -a
     plan = host.plan_image_prune(all=True)
-    # THEN base is untagged but kept as an intermediate (R7.1.9), other:1 goes
+    # THEN base is untagged but kept as an intermediate, other:1 goes
     assert sorted(f"{k}: {v}" for r in plan.to_api()["ImagesDeleted"] for k, v in r.items()) == (
         sorted(w.fmt(x) for x in ["Untagged: base:1", "Untagged: other:1", "Deleted: {o0}",
                                   "Deleted: {L4}"]))
@@ -495,7 +495,7 @@ def test_prune_filter_errors(filters: dict[str, Any], error: str, status: int) -
 
 
 # ---------------------------------------------------------------------------
-# container prune (§7.2)
+# container prune
 # ---------------------------------------------------------------------------
 
 
@@ -620,7 +620,7 @@ def test_prune_reports_what_it_frees_and_is_idempotent(host: Host, all_images: b
         assert again.records == ()
     else:
         # the candidates are fixed up front: a digest-only parent of a deleted dangling
-        # image is only a head afterwards, and the next dangling prune removes it (R7.1.5)
+        # image is only a head afterwards, and the next dangling prune removes it
         assert all("@" in r.value for r in again.records if r.kind == "Untagged")
 
 

@@ -11,8 +11,8 @@ container prune.
 Before each removal the model predicts (a plan, or the engine's error); the
 engine acts; the two are compared field by field — records in order for
 ``rmi`` and container prune, as a multiset for image prune (the engine walks
-a hash map, R7.1.5); for a conflict naming a container, the named container
-must be one that qualifies (the engine picks one arbitrarily, R5.4) and the
+a hash map); for a conflict naming a container, the named container
+must be one that qualifies (the engine picks one arbitrarily) and the
 rest of the message must be equal. After every successful removal
 ``host.apply(plan)`` is compared with a fresh ``from_docker``: images (tags,
 parents, layers, sizes), containers (``Image`` field included), layers and
@@ -20,7 +20,7 @@ parents, layers, sizes), containers (``Image`` field included), layers and
 
 The read-back host cannot know the chain of a force-deleted image that a
 container still holds (no API shows it); the model carries it over from the
-previous state, as ENGINE_SEMANTICS §12 asks (``Container.layers``).
+previous state (``Container.layers``, ``Host.keeping_held_layers``).
 
 The tally of outcomes is printed and at least ``MIN_REMOVALS`` predictions
 must have been compared.
@@ -44,7 +44,7 @@ from dockermodel.removal import Plan
 
 pytestmark = pytest.mark.engine
 
-#: Predicted-and-compared removals per run (the issue asks for at least 300).
+#: Predicted-and-compared removals per run (at least 300).
 MIN_REMOVALS = int(os.environ.get("DOCKERMODEL_DIFF_REMOVALS", "320"))
 SEEDS = [int(s) for s in os.environ.get("DOCKERMODEL_DIFF_SEEDS", "11,12,13").split(",")]
 

@@ -15,7 +15,7 @@ H = "0123456789ab" + "c" * 52  # 64 hex
 NOW = 1_700_000_000
 
 
-# -- human_size (R4.5.1–R4.5.2) ----------------------------------------------
+# -- human_size ----------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -77,7 +77,7 @@ def test_human_size_unit_is_monotonic(a: int, b: int) -> None:
     assert unit(lo) <= unit(hi)
 
 
-# -- human_duration (R4.5.4) -------------------------------------------------
+# -- human_duration -------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -164,7 +164,7 @@ def test_go_quote(text: str, expected: str) -> None:
     assert render.go_quote(text) == expected
 
 
-# -- tabwriter (R4.6) -----------------------------------------------------------
+# -- tabwriter -----------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -175,7 +175,7 @@ def test_go_quote(text: str, expected: str) -> None:
         ("A\t\tC\n", "A                   C\n"),
         ("A\tB\t\n", "A         B         \n"),
         ("日本語日本語\tx\n", "日本語日本語   x\n"),
-        # a one-cell line ends the blocks: widths are computed per block (R4.6.3)
+        # a one-cell line ends the blocks: widths are computed per block
         ("aaaaaaaaaaaa\tb\nplain\nc\td\n", "aaaaaaaaaaaa   b\nplain\nc         d\n"),
         ("", ""),
     ],
@@ -203,7 +203,7 @@ def test_table_pads_every_column_but_the_last(rows: list[list[str]]) -> None:
     assert render.table(lines[0], rows) == expected
 
 
-# -- docker images (R3.5) -------------------------------------------------------
+# -- docker images -------------------------------------------------------
 
 
 def summary(**kw: Any) -> dict[str, Any]:
@@ -272,7 +272,7 @@ def test_images_table_with_digests() -> None:
     ]
 
 
-# -- docker ps (R4.4.1, R6.3.3, R1.4.5) -------------------------------------------
+# -- docker ps -------------------------------------------
 
 
 def container(**kw: Any) -> dict[str, Any]:
@@ -368,13 +368,13 @@ def test_ps_table_exact() -> None:
     )
 
 
-# -- docker system df (R4.2, R4.3, §4.7) ------------------------------------------
+# -- docker system df ------------------------------------------
 
 L1, L2, L3, L4 = 1_982_256, 100_000, 30_000, 4_096
 
 
 def worked_example(app_containers: int = 0, app_tags: Any = ("app:1",)) -> dict[str, Any]:
-    """§4.7: base:1 = L1; app:1 = L1+L2+L3; other:1 = L1+L4."""
+    """docs/numbers.md's example: base:1 = L1; app:1 = L1+L2+L3; other:1 = L1+L4."""
 
     def img(hexid: str, tag: Any, created: int, size: int, shared: int, n: int) -> dict[str, Any]:
         return {
@@ -510,7 +510,7 @@ def test_df_verbose_digest_only_image_is_none_none() -> None:
     ]
 
 
-# -- rmi, prune, errors (R5.8, R7.1.10, R7.2.4) -------------------------------------
+# -- rmi, prune, errors -------------------------------------
 
 
 def test_rmi_output() -> None:

@@ -6,7 +6,7 @@ same-second image order, same daemon STATUS strings) and compares the text
 byte for byte. The only free variable left is the CLI's clock for the CREATED
 columns: the output must equal the rendering for ``now`` = the time just
 before the CLI ran, or any whole second up to the time it finished (the
-rendering is constant between whole seconds, R4.5.4).
+rendering is constant between whole seconds).
 """
 
 from __future__ import annotations
@@ -181,7 +181,7 @@ def state(engine: enginekit.Engine) -> dict[str, str]:
     )
     ids["c_running"] = engine.create(ids["base"][7:19], name="running1", start=True)
     ids["c_docker_io"] = engine.create("docker.io/library/app:2", name="qualified")
-    # wide, cut-inside-wide and zero-width characters in COMMAND (R4.3.2, R4.6.2)
+    # wide, cut-inside-wide and zero-width characters in COMMAND
     for i, arg in enumerate(["日本語", "日本語テキスト", "cafe\u0301\u200b-x", "tab\there"]):
         engine.create("other:1", cmd=["/bin/busybox", arg], name=f"unicode{i}")
     return ids
@@ -194,8 +194,8 @@ def _candidates(t0: float, t1: float) -> list[float]:
 
 def _repo_groups_sorted(text: str) -> str:
     """Rows of one image (same IMAGE ID, contiguous) stably sorted by their
-    REPOSITORY cell: the CLI emits an image's repositories in Go map order
-    (R3.5.2), tags of one repository in RepoTags order."""
+    REPOSITORY cell: the CLI emits an image's repositories in Go map order,
+    tags of one repository in RepoTags order."""
     header, *rows = text.splitlines(keepends=True)
     start = header.index("IMAGE ID")
     out: list[str] = []

@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
+from .._fields import kind
 from ..errors import InvalidPayload
 from .base import STORES, Engine, Profile, Store
 from .containerd import Containerd
@@ -48,7 +49,8 @@ VERIFIED = {"20.10": "20.10.24", "overlay2": "28.5.2", "containerd": "28.5.2"}
 #: The engine assumed for a payload document without a ``version`` body.
 DEFAULT_ENGINE = Engine("28.5.2", "1.51", "overlay2")
 
-# Maximum API version per engine release [moby api/common.go · DefaultVersion].
+# Maximum API version per engine release [moby api/common.go · DefaultVersion,
+# at each release's tag].
 _MAX_API = (
     ((20, 10), "1.41"),
     ((23, 0), "1.42"),
@@ -117,7 +119,8 @@ def detect_store(payloads: Mapping[str, Any]) -> Store:
     """``containerd`` when ``info`` or the bodies say so, else ``overlay2``."""
     info = payloads.get("info")
     if isinstance(info, Mapping):
-        for pair in info.get("DriverStatus") or ():
+        pairs = info.get("DriverStatus")
+        for pair in pairs if isinstance(pairs, list | tuple) else ():
             if (
                 isinstance(pair, list | tuple)
                 and len(pair) == 2
@@ -134,7 +137,8 @@ def detect_store(payloads: Mapping[str, Any]) -> Store:
                 return "containerd"
     system_df = payloads.get("system_df")
     if isinstance(system_df, Mapping):
-        for entry in system_df.get("Images") or ():
+        entries = system_df.get("Images")
+        for entry in entries if isinstance(entries, list | tuple) else ():
             if isinstance(entry, Mapping) and entry.get("Descriptor") is not None:
                 return "containerd"
     return "overlay2"
@@ -157,7 +161,8 @@ def engine_of(payloads: Mapping[str, Any]) -> Engine:
     if store is None:
         store = detect_store(payloads)
     elif store not in STORES:
-        raise InvalidPayload("image_store", f"expected one of {', '.join(STORES)}, got {store!r}")
+        shown = repr(store) if isinstance(store, str) else kind(store)
+        raise InvalidPayload("image_store", f"expected one of {', '.join(STORES)}, got {shown}")
     version_doc = payloads.get("version")
     if version_doc is None:
         warnings.warn(
@@ -184,7 +189,7 @@ def engine_of(payloads: Mapping[str, Any]) -> Engine:
     api = payloads.get("api_version")
     if api is not None:
         if not isinstance(api, str):
-            raise InvalidPayload("api_version", f"expected a string like '1.41', got {api!r}")
+            raise InvalidPayload("api_version", f"expected a string like '1.41', got {kind(api)}")
     else:
         api = _api_from_shapes(payloads, engine)
     try:

@@ -77,7 +77,8 @@ class Overlay2(Profile):
     def df_build_cache(
         self, records: Sequence[BuildCacheRecord] | None, api: int
     ) -> dict[str, Any]:
-        """``BuildCache`` is ``[]`` when empty; ``BuilderSize`` and ``Parent`` below 1.42 only.
+        """``BuildCache`` is ``[]`` when empty; ``BuilderSize`` (left out when 0) and
+        ``Parent`` below 1.42 only.
 
         From 1.42 parents are listed under the key ``" Parents"`` (with a
         leading space, the engine's struct tag), left out when empty.
@@ -86,8 +87,9 @@ class Overlay2(Profile):
         """
         shaped = [_cache_record(r, api) for r in records or ()]
         doc: dict[str, Any] = {"BuildCache": shaped}
-        if api < 42:
-            doc["BuilderSize"] = sum(r.size for r in records or ())
+        builder_size = sum(r.size for r in records or ())
+        if api < 42 and builder_size:
+            doc["BuilderSize"] = builder_size
         return doc
 
     def invalid_filter(self, spec: str) -> InvalidArgument:
