@@ -183,12 +183,30 @@ class FrozenDocument(Mapping[str, Any]):
     :class:`~dockermodel.errors.InvalidPayload` naming it.
     """
 
-    __slots__ = ("_blobs",)
+    __slots__ = ("_blobs", "_owned")
 
     def __init__(self, document: Mapping[str, Any]) -> None:
-        self._blobs = {str(key): _serialize(str(key), value) for key, value in document.items()}
+        self._blobs: Mapping[str, Any] = {
+            str(key): _serialize(str(key), value) for key, value in document.items()
+        }
+        self._owned = False
+
+    @classmethod
+    def adopt(cls, document: dict[str, Any]) -> FrozenDocument:
+        """The document as it is, for a ``document`` nobody else holds (the adapter's own).
+
+        Nothing is copied now: no one can change it. Each read still returns
+        a fresh copy (serialized then, not up front: a read that only builds
+        a host never pays for it).
+        """
+        self = cls.__new__(cls)
+        self._blobs = document
+        self._owned = True
+        return self
 
     def __getitem__(self, key: str) -> Any:
+        if self._owned:
+            return marshal.loads(_serialize(key, self._blobs[key]))
         return marshal.loads(self._blobs[key])
 
     def __iter__(self) -> Iterator[str]:

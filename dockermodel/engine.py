@@ -1175,6 +1175,7 @@ def from_docker(client: Any = None, *, previous: Host | None = None, **options: 
     layer chains of containers whose image was force-deleted, which no API
     shows (:meth:`Host.keeping_held_layers`).
     """
+    from ._frozen import FrozenDocument
     from ._mapping import host_parts_from_api
     from .host import Host
 
@@ -1183,7 +1184,8 @@ def from_docker(client: Any = None, *, previous: Host | None = None, **options: 
     try:
         payloads = read_payloads(client, **options)
         parts = host_parts_from_api(payloads, parsed=parsed[0] if parsed else None)
-        host = Host._from_parts(parts, payloads)
+        # the document is this read's own: kept as it is, copied only when read
+        host = Host._from_parts(parts, FrozenDocument.adopt(payloads))
     finally:
         _PARSED.reset(token)
     return host if previous is None else host.keeping_held_layers(previous)

@@ -980,16 +980,16 @@ def plan_image_prune(
     until = _until(args, now)
     state = _State(host)
     candidates = []
+    labelled = "label" in args or "label!" in args
+    images, children, refs = state.images, state.children, state.refs
     for image_id in _index(host).newest_first:
-        image = state.images[image_id]
-        has_children = bool(state.children.get(image.id))
-        if dangling_only and has_children:
-            continue
-        if image.id not in state.refs and has_children:
+        image = images[image_id]
+        has_children = bool(children.get(image_id))
+        if has_children and (dangling_only or image_id not in refs):
             continue
         if until is not None and image.created_ns > until:
             continue
-        if not _match_labels(args, image.labels):
+        if labelled and not _match_labels(args, image.labels):
             continue
         candidates.append(image)
     for image in candidates:
