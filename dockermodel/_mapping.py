@@ -658,8 +658,16 @@ def _assemble(
         if totals[top] != raw.size:
             # not the layer store's arithmetic: keep the engine's figure, say so
             taken.add(f"images[{raw.id}].size")
-        repo_tags = _references(raw.repo_tags, raw.index, "RepoTags", digest=False)
-        repo_digests = _references(raw.repo_digests, raw.index, "RepoDigests", digest=True)
+        repo_tags = (
+            _references(raw.repo_tags, raw.index, "RepoTags", digest=False)
+            if raw.repo_tags
+            else ()
+        )
+        repo_digests = (
+            _references(raw.repo_digests, raw.index, "RepoDigests", digest=True)
+            if raw.repo_digests
+            else ()
+        )
         if repo_tags or repo_digests:
             # The reference store maps each reference to one image.
             # [moby v20.10.24 reference/store.go · store.addReference]

@@ -93,11 +93,13 @@ class Graph:
 
     @cached_property
     def _children(self) -> Mapping[str, tuple[str, ...]]:
+        images = self.images
         children: dict[str, list[str]] = {}
-        for image in self.images.values():
-            if image.parent is not None and image.parent in self.images:
-                children.setdefault(image.parent, []).append(image.id)
-        return {k: tuple(sorted(v)) for k, v in children.items()}
+        for image in images.values():
+            parent = image.parent
+            if parent is not None and parent in images:
+                children.setdefault(parent, []).append(image.id)
+        return {k: tuple(v) if len(v) == 1 else tuple(sorted(v)) for k, v in children.items()}
 
     @cached_property
     def _references(self) -> Mapping[str, str]:
@@ -403,6 +405,8 @@ def newest_first(images: Iterable[Image], field: str) -> list[Image]:
     """
     order = sorted(images, key=attrgetter(field, "id"), reverse=True)
     n = len(order)
+    if len(set(map(attrgetter(field), order))) == n:
+        return order  # no two images of one time
     i = 0
     while i < n:
         j = i + 1

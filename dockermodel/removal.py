@@ -302,34 +302,33 @@ class _Index:
 
     def __init__(self, host: Graph) -> None:
         self.layers: Mapping[str, Layer] = host.layers
-        self.images: dict[str, Image] = {}
+        self.images: dict[str, Image]
         self.refs: dict[str, list[Any]] = {}
         self.store: dict[str, str] = {}
         #: number of live child images per image (absent: none)
-        self.children: Counter[str] = Counter()
+        self.children: Counter[str]
         #: ids of the child images per image (the host's; planners filter out deleted ones)
         self.child_ids: dict[str, list[str]] = {}
         self.users: dict[str, list[str]] = {}
         self.containers: dict[str, Container] = dict(host.containers.items())
         self.held: dict[str, tuple[str, ...]] = {}
         # one pass over the images: each image object is touched once
-        images, children, refs_of, store = self.images, self.children, self.refs, self.store
-        child_ids = self.child_ids
+        images = self.images = dict(host.images.items())
+        refs_of, store, child_ids = self.refs, self.store, self.child_ids
         tops: list[str] = []
-        for image_id, image in host.images.items():
-            images[image_id] = image
+        for image_id, image in images.items():
             if image.repo_tags or image.repo_digests:
                 refs = image.references
                 refs_of[image_id] = list(refs)
                 for ref in refs:
                     store[str(ref)] = image_id
             if image.parent is not None:
-                children[image.parent] += 1
                 child_ids.setdefault(image.parent, []).append(image_id)
             if image.layers:
                 tops.append(image.layers[-1])
-        for orphan in [p for p in children if p not in images]:
-            del children[orphan]
+        self.children = Counter(
+            {parent: len(ids) for parent, ids in child_ids.items() if parent in images}
+        )
         for container in self.containers.values():
             self.users.setdefault(container.image_id, []).append(container.id)
             held = container.layers
@@ -342,12 +341,13 @@ class _Index:
         }
         parent_of = self.parent_of
         chains = [*(i.layers for i in images.values() if i.layers and i.layers[-1] not in
-                    parent_of)] if any(t not in parent_of for t in tops) else []
+                    parent_of)] if not parent_of.keys() >= set(tops) else []
         chains += [held for held in self.held.values() if held and held[-1] not in parent_of]
         for chain in chains:  # hosts built by hand, or chains only containers hold
             for k, c in enumerate(chain):
                 parent_of.setdefault(c, chain[k - 1] if k else None)
-        rc: Counter[str] = Counter(p for p in parent_of.values() if p is not None)
+        # a chain id is never empty: filter(None, …) drops the bases' None parents
+        rc: Counter[str] = Counter(filter(None, parent_of.values()))
         rc.update(tops)
         rc.update(held[-1] for held in self.held.values() if held)
         self.rc = rc
@@ -981,11 +981,11 @@ def plan_image_prune(
     state = _State(host)
     candidates = []
     labelled = "label" in args or "label!" in args
-    images, children, refs = state.images, state.children, state.refs
+    images, children, referenced = state.images, state.children, state.refs
     for image_id in _index(host).newest_first:
         image = images[image_id]
         has_children = bool(children.get(image_id))
-        if has_children and (dangling_only or image_id not in refs):
+        if has_children and (dangling_only or image_id not in referenced):
             continue
         if until is not None and image.created_ns > until:
             continue

@@ -46,7 +46,7 @@ import attrs
 
 from ._frozen import bulk
 from .graph import Graph
-from .model import Container, Image, Layer
+from .model import Container, Image
 
 __all__ = ["DiskUsage", "ImageUsage"]
 
@@ -91,9 +91,10 @@ class DiskUsage:
         # two or more of them are, in every image, a run at the bottom of
         # its chain. Each walk below stops at the first layer already
         # decided, so every figure costs O(images + layers), not O(Σ chain).
+        sizes = {c: layer.size for c, layer in layers.items()}
         owned: set[str] = set()
         shared = _shared_layers(listed, owned)
-        layers_size = sum(layers[c].size for c in owned)
+        layers_size = sum(map(sizes.__getitem__, owned))
         if host.profile.shared_size_over == "all":
             # every image in the store counts, intermediates included
             shared = _shared_layers(host.images.values(), set())
@@ -106,7 +107,7 @@ class DiskUsage:
             k = len(chain)
             while k and chain[k - 1] not in shared:
                 k -= 1
-            size = _chain_total(chain, k, layers, totals) if k else 0
+            size = _chain_total(chain, k, sizes, totals) if k else 0
             used = len(users.get(image.id, ()))
             rows.append(ImageUsage(image=image, size=image.size, shared_size=size, containers=used))
             summaries.append((image, refs, size, used))
@@ -117,7 +118,7 @@ class DiskUsage:
             creation = images.get(container.image_id)
             if creation is not None:
                 _hold(creation.layers, held)
-        reclaimable = sum(layer.size for c, layer in layers.items() if c not in held)
+        reclaimable = sum(size for c, size in sizes.items() if c not in held)
         return cls(
             layers_size=layers_size,
             images=tuple(rows),
@@ -209,7 +210,7 @@ def _shared_layers(images: Iterable[Image], owned: set[str]) -> set[str]:
 
 
 def _chain_total(
-    chain: tuple[str, ...], k: int, layers: Mapping[str, Layer], totals: dict[str, int]
+    chain: tuple[str, ...], k: int, sizes: Mapping[str, int], totals: dict[str, int]
 ) -> int:
     """``Σ DiffSize`` of ``chain[:k]``, remembering the total of every chain id on the way."""
     j = k
@@ -217,7 +218,7 @@ def _chain_total(
         j -= 1
     total = totals[chain[j - 1]] if j else 0
     for c in chain[j:k]:
-        total += layers[c].size
+        total += sizes[c]
         totals[c] = total
     return total
 
