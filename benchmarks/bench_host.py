@@ -14,6 +14,11 @@ images) of 1,000, 10,000 and 100,000 images, in one run. For each size:
   document is held (tracemalloc, in a run of its own), next to the payload
   document's own size.
 
+Each size is measured in a process of its own, and nothing is allocated
+around the payload document before the phases are timed: a heap that held
+other objects before lays the host out differently, which alone moved the
+figures by a fifth to a third.
+
 Times are the process's CPU time (``time.process_time``), the verdicts too;
 the wall time is printed beside it. On a machine shared with other jobs the
 wall time also counts the time the others hold the cores (on an idle one
@@ -29,7 +34,9 @@ from __future__ import annotations
 import argparse
 import gc
 import itertools
+import json
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -37,6 +44,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's dockermodel
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import synthetic_payloads
@@ -67,6 +75,25 @@ def _touch(payloads: dict[str, Any]) -> int:
     return n
 
 
+def _size_of(value: Any) -> int:
+    """Bytes of ``value`` and everything it holds, each object counted once (``sys.getsizeof``)."""
+    seen: set[int] = set()
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        total += sys.getsizeof(item)
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return total
+
+
 def _clock() -> tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
@@ -95,8 +122,11 @@ def _median(runs: list[tuple[float, float]], cpu: bool = True) -> float:
 
 
 def run(images: int, repeat: int) -> dict[str, Any]:
+    # The payload document is made once, and nothing is measured about it
+    # before the phases are timed: objects made and dropped around it (a
+    # second document, tracing, a walk that counts its objects) lay the heap
+    # out differently and slow every phase measured after them by a third.
     payloads = synthetic_payloads(images=images, containers=images // 5)
-    refs = sum(len(v["RootFS"]["Layers"]) for v in payloads["image_inspect"].values())
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in (*PHASES, "anchor")}
 
     def phases() -> None:
@@ -108,6 +138,12 @@ def run(images: int, repeat: int) -> dict[str, Any]:
         _touch(payloads)
         times["anchor"].append(_since(start))
 
+    steps: list[Callable[[], None]] = [phases, anchor]
+    for _ in range(repeat):
+        for step in steps:  # alternating, so that drifting load hits both alike
+            gc.collect()
+            step()
+    # the memory the three phases allocate at their peak, last (tracemalloc is slow)
     gc.collect()
     tracemalloc.start()
     baseline = tracemalloc.get_traced_memory()[0]
@@ -117,31 +153,37 @@ def run(images: int, repeat: int) -> dict[str, Any]:
     host.plan_image_prune(all=True).to_api()
     peak = tracemalloc.get_traced_memory()[1] - baseline
     tracemalloc.stop()
-    del host
-    gc.collect()
-    tracemalloc.start()
-    synthetic_payloads(images=images, containers=images // 5)
-    document = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    steps: list[Callable[[], None]] = [phases, anchor]
-    for _ in range(repeat):
-        for step in steps:  # alternating, so that drifting load hits both alike
-            gc.collect()
-            step()
-    return {"refs": refs, "times": times, "peak": peak, "document": document}
+    refs = sum(len(v["RootFS"]["Layers"]) for v in payloads["image_inspect"].values())
+    return {"refs": refs, "times": times, "peak": peak, "document": _size_of(payloads)}
+
+
+def _run_apart(images: int, repeat: int) -> dict[str, Any]:
+    """:func:`run` in a process of its own: every size starts from a fresh heap."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", str(images), "--repeat", str(repeat)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out)
+    return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a worker: one size, JSON
     args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(run(args.one, args.repeat)))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[int, dict[str, Any]] = {}
     ok = True
     for n in sizes:
         repeat = args.repeat if n <= 10_000 else max(1, min(args.repeat, 3))
-        r = results[n] = run(n, repeat)
+        r = results[n] = _run_apart(n, repeat)
         anchor = _median(r["times"]["anchor"])
         print(f"\n{n:,} images, {n // 5:,} containers, {r['refs']:,} layer references "
               f"(median of {repeat}; the anchor: reading the fields once, {anchor:.4f} s)")
