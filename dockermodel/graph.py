@@ -85,6 +85,30 @@ class Graph:
         """The rules of :attr:`engine`'s family (:mod:`dockermodel.profiles`)."""
         return profile_for(self.engine)
 
+    @cached_property
+    def _cache_holds(self) -> tuple[frozenset[str], frozenset[str]]:
+        return self.profile.cache_holds(
+            self.images.values(), self.layers, self.build_cache, self.engine.api
+        )
+
+    @property
+    def maybe_held(self) -> frozenset[str]:
+        """Chain ids of image layers BuildKit's build cache may hold (overlay2 store, 23+).
+
+        A superset of the layers the cache holds; no removal frees them for
+        sure, and planners give bounds where it matters (``Plan.bounds``).
+        Empty — every answer exact — when the cache holds nothing of any
+        image (no ``Shared`` record, an empty or unread build cache), and on
+        engines whose cache holds no layer (20.10, the containerd store).
+        Decided by the profile; see :mod:`dockermodel.buildcache`.
+        """
+        return self._cache_holds[0]
+
+    @property
+    def certainly_held(self) -> frozenset[str]:
+        """The part of :attr:`maybe_held` the cache holds for sure (a record matches it alone)."""
+        return self._cache_holds[1]
+
     # ------------------------------------------------------------------
     # indices
     # ------------------------------------------------------------------

@@ -31,6 +31,7 @@ from .profiles import Engine
 from .removal import (
     Plan,
     apply_plan,
+    plan_builder_prune,
     plan_container_prune,
     plan_image_prune,
     plan_rm,
@@ -166,6 +167,17 @@ class Host(Graph):
     ) -> Plan:
         """What ``docker container prune`` would do (§7.2); ``now`` anchors ``until=10m``."""
         return plan_container_prune(self, filters=filters, now=now)
+
+    def plan_builder_prune(
+        self,
+        all: bool = False,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        now: float | None = None,
+    ) -> Plan:
+        """What ``docker builder prune [-a]`` would do (``POST /build/prune``); see
+        :func:`dockermodel.removal.plan_builder_prune`."""
+        return plan_builder_prune(self, all=all, filters=filters, now=now)
 
     def apply(self, plan: Plan) -> Host:
         """The host after the engine carried ``plan`` out."""

@@ -33,7 +33,7 @@ import re
 import time
 import weakref
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -57,7 +57,9 @@ __all__ = [
     "Plan",
     "Record",
     "apply_plan",
+    "bytes_freed_bounds_by_image",
     "bytes_freed_by_image",
+    "plan_builder_prune",
     "plan_cleanup",
     "plan_container_prune",
     "plan_image_prune",
@@ -75,6 +77,7 @@ def __dir__() -> list[str]:
 #: v2.8.1); distribution/reference v0.6 adds the repository name in parentheses.
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _V = TypeVar("_V")
+_P = TypeVar("_P", "Plan", "CleanupPlan")
 _IMAGE_PRUNE_FILTERS = ("dangling", "label", "label!", "until")
 _CONTAINER_PRUNE_FILTERS = ("label", "label!", "until")
 
@@ -130,6 +133,28 @@ class Plan:
     removed_volumes: tuple[str, ...] = ()
     space_reclaimed: int = 0
     bytes_freed: int = 0
+    #: ``Deleted`` layer records the engine may or may not emit (BuildKit's cache may hold them).
+    uncertain: tuple[Record, ...] = ()
+    #: Chain ids that may or may not leave the disk (reported or silent).
+    uncertain_layers: tuple[str, ...] = ()
+    #: Σ DiffSize of :attr:`uncertain_layers`: ``bytes_freed`` is the lowest, this much more the highest.
+    uncertain_bytes: int = 0
+    #: ``None`` when exact, else the ``(lowest, highest)`` ``SpaceReclaimed`` the engine can answer.
+    bounds: tuple[int, int] | None = None
+    #: Build-cache record ids removed (``builder_prune``), in the engine's order.
+    deleted_cache: tuple[str, ...] = ()
+    #: Build-cache record ids that may or may not be removed (parents not reported).
+    uncertain_cache: tuple[str, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        """Whether the engine's answer and the state after it are known exactly."""
+        return not (self.uncertain_layers or self.uncertain_cache or self.bounds)
+
+    @property
+    def bytes_freed_bounds(self) -> tuple[int, int]:
+        """``(lowest, highest)`` bytes that leave the disk (equal when exact)."""
+        return self.bytes_freed, self.bytes_freed + self.uncertain_bytes
 
     def to_api(self) -> Any:
         """The engine's answer: the response body (``None`` for ``rm``'s 204).
@@ -138,8 +163,18 @@ class Plan:
         * ``image_prune`` — ``{"ImagesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``container_prune`` — ``{"ContainersDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``rm`` — ``None`` (HTTP 204, no body);
+        * ``builder_prune`` — ``{"CachesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``cleanup`` — the records of every step, as for ``rmi``.
+
+        Records the engine may or may not emit (:attr:`uncertain`,
+        :attr:`uncertain_cache`) are left out and ``SpaceReclaimed`` is the
+        lowest figure; :attr:`bounds` has the highest.
         """
+        if self.kind == "builder_prune":
+            return {
+                "CachesDeleted": list(self.deleted_cache) or None,
+                "SpaceReclaimed": self.space_reclaimed,
+            }
         if self.kind == "image_prune":
             return {
                 "ImagesDeleted": [r.to_api() for r in self.records] or None,
@@ -199,7 +234,25 @@ class CleanupPlan:
             removed_volumes=tuple(v for p in plans for v in p.removed_volumes),
             space_reclaimed=sum(p.space_reclaimed for p in plans),
             bytes_freed=sum(p.bytes_freed for p in plans),
+            uncertain=tuple(r for p in plans for r in p.uncertain),
+            uncertain_layers=tuple(c for p in plans for c in p.uncertain_layers),
+            uncertain_bytes=sum(p.uncertain_bytes for p in plans),
+            bounds=_sum_bounds(plans),
         )
+
+    @property
+    def bytes_freed_bounds(self) -> tuple[int, int]:
+        """``(lowest, highest)`` bytes the steps free (equal when every step is exact)."""
+        low = self.bytes_freed
+        return low, low + sum(step.plan.uncertain_bytes for step in self.steps)
+
+
+def _sum_bounds(plans: Sequence[Plan]) -> tuple[int, int] | None:
+    if all(p.bounds is None for p in plans):
+        return None
+    low = sum(p.space_reclaimed for p in plans)
+    high = sum(p.bounds[1] if p.bounds is not None else p.space_reclaimed for p in plans)
+    return low, high
 
 
 # --------------------------------------------------------------------------
@@ -321,7 +374,7 @@ class _State:
     layers freed.
     """
 
-    def __init__(self, host: Graph) -> None:
+    def __init__(self, host: Graph, holds: Iterable[str] = ()) -> None:
         index = _index(host)
         self.host = host
         self.profile = host.profile
@@ -336,6 +389,8 @@ class _State:
         self.containers = dict(index.containers)
         self.held = dict(index.held)
         self.rc = index.rc.copy()
+        # the build cache's holds: one more reference on each layer it holds
+        self.rc.update(holds)
         self.records: list[Record] = []
         self.deleted_images: list[str] = []
         self.untagged: list[tuple[str, str]] = []
@@ -607,9 +662,58 @@ def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) ->
     [M daemon/images/image_delete.go · ImageService.ImageDelete]
     """
     image_id = _lookup(host, name)
-    state = _State(host)
-    _image_delete(state, image_id, name, force=force, prune=prune)
-    return state.plan("rmi", name)
+
+    def run(state: _State) -> Plan:
+        _image_delete(state, image_id, name, force=force, prune=prune)
+        return state.plan("rmi", name)
+
+    return _bounded(host, run)
+
+
+# --------------------------------------------------------------------------
+# Layers BuildKit's build cache may hold: plans with bounds
+# --------------------------------------------------------------------------
+
+
+def _bounded(host: Graph, run: Callable[[_State], _P]) -> _P:
+    """``run`` once with every layer the build cache may hold held, once with only those it must.
+
+    Holds never change a conflict or which images go (they only keep layers
+    on disk), so both runs take the same steps; the first frees a subset of
+    what the second frees. Where the two sets are equal (nothing held, or
+    every hold known: ``host.maybe_held == host.certainly_held``) there is
+    one run and the plan is exact.
+    """
+    maybe, certain = host.maybe_held, host.certainly_held
+    if maybe == certain:
+        return run(_State(host, certain))
+    low = run(_State(host, maybe))
+    high = run(_State(host, certain))
+    return _merge(low, high)  # type: ignore[return-value]
+
+
+def _merge(low: Any, high: Any) -> Any:
+    """The plan of ``low`` (every possible hold kept) with what ``high`` frees beyond it."""
+    if isinstance(low, CleanupPlan):
+        steps = tuple(
+            CleanupStep(a.command, _merge(a.plan, b.plan))
+            for a, b in zip(low.steps, high.steps, strict=True)
+        )
+        return CleanupPlan(steps)
+    assert isinstance(low, Plan) and isinstance(high, Plan)
+    freed = set(low.deleted_layers) | set(low.silent_layers)
+    maybe = tuple(c for c in (*high.deleted_layers, *high.silent_layers) if c not in freed)
+    if not maybe:
+        return low
+    certain = set(low.records)
+    uncertain = tuple(r for r in high.records if r not in certain)
+    return attrs.evolve(
+        low,
+        uncertain=uncertain,
+        uncertain_layers=maybe,
+        uncertain_bytes=high.bytes_freed - low.bytes_freed,
+        bounds=(low.space_reclaimed, high.space_reclaimed) if uncertain else None,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -668,10 +772,13 @@ def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) 
     [M daemon/delete.go · ContainerRm, cleanupContainer] [M daemon/mounts.go · removeMountPoints]
     """
     container = host.find_container(name)
-    state = _State(host)
-    _remove_container(state, container, name, force, volumes)
-    state.space = max(container.size_rw, 0)
-    return state.plan("rm", name)
+
+    def run(state: _State) -> Plan:
+        _remove_container(state, container, name, force, volumes)
+        state.space = max(container.size_rw, 0)
+        return state.plan("rm", name)
+
+    return _bounded(host, run)
 
 
 # --------------------------------------------------------------------------
@@ -820,7 +927,21 @@ def plan_image_prune(
     else:  # pragma: no cover - the CLI's value always matches one branch
         raise host.profile.invalid_filter(f"dangling={_go_list(values)}")
     until = _until(args, now)
-    state = _State(host)
+
+    def run(state: _State) -> Plan:
+        _image_prune(state, host, dangling_only, until, args)
+        return state.plan("image_prune", None)
+
+    return _bounded(host, run)
+
+
+def _image_prune(
+    state: _State,
+    host: Graph,
+    dangling_only: bool,
+    until: int | None,
+    args: Mapping[str, tuple[str, ...]],
+) -> None:
     candidates = []
     for image_id in _index(host).newest_first:
         image = state.images[image_id]
@@ -855,7 +976,6 @@ def plan_image_prune(
                 _image_delete(state, image.id, image.id.partition(":")[2], False, True)
             except (Conflict, NotFound):
                 continue
-    return state.plan("image_prune", None)
 
 
 # --------------------------------------------------------------------------
@@ -877,17 +997,108 @@ def plan_container_prune(
     """
     args = _prune_args(host, filters, _CONTAINER_PRUNE_FILTERS)
     until = _until(args, now)
-    state = _State(host)
-    for _, container in host.containers.items():
-        if container.running or container.state == "removing":
-            continue
-        if until is not None and container.created * 10**9 > until:
-            continue
-        if not _match_labels(args, container.labels):
-            continue
-        _remove_container(state, container, container.id, force=False, volumes=False)
-        state.space += max(container.size_rw, 0)
-    return state.plan("container_prune", None)
+
+    def run(state: _State) -> Plan:
+        for _, container in host.containers.items():
+            if container.running or container.state == "removing":
+                continue
+            if until is not None and container.created * 10**9 > until:
+                continue
+            if not _match_labels(args, container.labels):
+                continue
+            _remove_container(state, container, container.id, force=False, volumes=False)
+            state.space += max(container.size_rw, 0)
+        return state.plan("container_prune", None)
+
+    return _bounded(host, run)
+
+
+# --------------------------------------------------------------------------
+# Build-cache prune
+# --------------------------------------------------------------------------
+
+
+def plan_builder_prune(
+    host: Graph,
+    all: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
+) -> Plan:
+    """What ``docker builder prune [-a] [--filter …]`` (``POST /build/prune``) would do.
+
+    Without ``all`` it removes, leaves first, every build-cache record that
+    is not in use, has no child record left, is not of type ``internal`` or
+    ``frontend`` and is not shared with an image; with ``all``, every record
+    that is not in use. ``SpaceReclaimed`` is the sum of the removed
+    records' ``Size`` whether or not any byte leaves the disk (a layer an
+    image still has stays). Filters: ``until`` / ``unused-for`` keep records
+    used after that time; ``id`` (a regular expression), ``type``,
+    ``description``, ``parent``, ``inuse``, ``shared``, ``private`` select
+    records as BuildKit's filter does (see :func:`dockermodel.buildcache.record_filter`);
+    ``label`` is accepted and ignored, as the engine does. ``now`` anchors a
+    duration ``until``.
+
+    Exact where the records' parents are known (API 1.42+, or Engine
+    20.10's ``Parent``); below 1.42 on Engine 23+ records that an idle
+    record left behind could keep as a parent are returned as
+    :attr:`Plan.uncertain_cache`, with :attr:`Plan.bounds`. A host read
+    without ``/system/df`` has no records and plans nothing.
+    [moby v28.5.2 builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo]
+    [moby v28.5.2 vendor/github.com/moby/buildkit/cache/manager.go · cacheManager.prune, pruneOnce]
+    """
+    from . import buildcache as _bc
+
+    args = normalize_filters(filters)
+    for key in args:
+        if key not in _bc.PRUNE_FILTERS:
+            raise InvalidArgument(f"failed to prune build cache: invalid filter '{key}'")
+
+    def error(message: str) -> InvalidArgument:
+        return InvalidArgument(f"failed to prune build cache: {message}")
+
+    until_values = args.get("until", ())
+    unused = args.get("unused-for", ())
+    if until_values and unused:
+        raise error('conflicting filters: "until" and "unused-for"')
+    key = "unused-for" if unused else "until"
+    values = (*until_values, *unused)
+    if len(values) > 1:
+        raise error("filters expect only one value")
+    keep: Callable[[Any], bool] = lambda r: False  # noqa: E731
+    if values:
+        try:
+            cutoff = _until({"until": values}, now)
+        except EngineError as exc:
+            raise error(
+                f"\"{key}\" filter expects a duration (e.g., '24h') or a timestamp: "
+                f"{exc.message}"
+            ) from None
+        assert cutoff is not None
+
+        def keep(record: Any) -> bool:
+            if record.last_used_at is None:
+                return False
+            try:
+                used = _until_ns(record.last_used_at, 0)
+            except EngineError:
+                return False
+            return used > cutoff
+
+    match = _bc.record_filter(args, error)
+    records = host.build_cache or ()
+    api = host.engine.api
+    profile = host.profile
+    result = _bc.prune(
+        records, lambda r: profile.cache_parents(r, api), all=all, keep=keep, match=match
+    )
+    return Plan(
+        kind="builder_prune",
+        deleted_cache=result.deleted,
+        uncertain_cache=result.uncertain,
+        space_reclaimed=result.space,
+        bounds=(result.space, result.space_high) if result.uncertain else None,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -907,6 +1118,12 @@ def apply_plan(host: _G, plan: Plan) -> _G:
     mounted lose one from their ``RefCount``. Containers whose image was
     deleted keep ``image_id`` and ``layers`` (their layers stay on disk,
     §5.7), so ``Host.container_image_field`` reports ``sha256:<id>``.
+
+    Layers the plan is uncertain about (:attr:`Plan.uncertain_layers`) leave
+    the layer map too: freed, or kept by BuildKit's cache outside every
+    image, no API shows them again. After images are deleted the build-cache
+    records keep ``Shared`` only where they may still hold a layer of an
+    image; records a build-cache prune removes leave ``build_cache``.
     """
     deleted = set(plan.deleted_images)
     removed_refs: dict[str, set[str]] = {}
@@ -926,8 +1143,23 @@ def apply_plan(host: _G, plan: Plan) -> _G:
         images[image_id] = image
     removed = set(plan.deleted_containers)
     containers = {cid: c for cid, c in host.containers.items() if cid not in removed}
-    freed = set(plan.deleted_layers) | set(plan.silent_layers)
+    # layers the build cache may hold leave the images' chains either way: the
+    # engine frees them or keeps them where no API shows them
+    freed = set(plan.deleted_layers) | set(plan.silent_layers) | set(plan.uncertain_layers)
     layers = {c: layer for c, layer in host.layers.items() if c not in freed}
+    if host.certainly_held and (deleted or removed):
+        # layers only the cache holds stay on disk, outside every image's chain
+        kept = {c for image in images.values() for c in image.layers}
+        kept.update(c for container in containers.values() for c in container.layers)
+        layers = {c: layer for c, layer in layers.items() if c in kept}
+    build_cache = host.build_cache
+    if build_cache is not None and plan.deleted_cache:
+        gone_records = set(plan.deleted_cache)
+        build_cache = tuple(r for r in build_cache if r.id not in gone_records)
+    if build_cache and deleted:
+        build_cache = host.profile.cache_after_image_removal(
+            images.values(), layers, build_cache, host.engine.api
+        )
     volumes = host.volumes
     if removed or plan.removed_volumes:
         released: dict[str, int] = {}
@@ -945,7 +1177,13 @@ def apply_plan(host: _G, plan: Plan) -> _G:
             kept.append(volume)
         volumes = tuple(kept)
     return attrs.evolve(
-        host, images=images, containers=containers, layers=layers, volumes=volumes, payloads=None
+        host,
+        images=images,
+        containers=containers,
+        layers=layers,
+        volumes=volumes,
+        build_cache=build_cache,
+        payloads=None,
     )
 
 
@@ -972,7 +1210,10 @@ def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> C
     needs ``-f`` and each step's ``bytes_freed`` is its own. Linear in the
     size of the host.
     """
-    state = _State(host)
+    return _bounded(host, lambda state: _cleanup(state, host, containers, all))
+
+
+def _cleanup(state: _State, host: Graph, containers: bool, all: bool) -> CleanupPlan:
     steps: list[CleanupStep] = []
     if containers:
         for container in list(state.containers.values()):
@@ -1023,9 +1264,29 @@ def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     parents that have no other child and no container (R5.4 step 6). It
     frees the layers of those images that no other image and no container
     holds. Each image is on the parent walk of at most one other image, so
-    the whole map costs O(size of host).
+    the whole map costs O(size of host). Layers BuildKit's build cache may
+    hold count as held: the figure is the lowest; see
+    :func:`bytes_freed_bounds_by_image` for both ends.
     """
-    state = _State(host)
+    return _bytes_freed(host, host.maybe_held)
+
+
+def bytes_freed_bounds_by_image(host: Graph) -> dict[str, tuple[int, int]]:
+    """For every image, ``(lowest, highest)`` bytes ``docker rmi -f sha256:<id>`` would free.
+
+    The lowest keeps every layer BuildKit's build cache may hold
+    (``host.maybe_held``), the highest only those it must hold
+    (``host.certainly_held``); equal where the answer is exact.
+    """
+    low = _bytes_freed(host, host.maybe_held)
+    if host.maybe_held == host.certainly_held:
+        return {i: (n, n) for i, n in low.items()}
+    high = _bytes_freed(host, host.certainly_held)
+    return {i: (n, high[i]) for i, n in low.items()}
+
+
+def _bytes_freed(host: Graph, holds: Iterable[str]) -> dict[str, int]:
+    state = _State(host, holds)
     rc, parent_of = state.rc, state.parent_of
     out: dict[str, int] = {}
     for image_id, image in state.images.items():

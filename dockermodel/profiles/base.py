@@ -17,14 +17,15 @@ source for their answer. See ``docs/versions.md`` for the support table.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
 import attrs
 
+from .. import buildcache as _buildcache
 from .. import reference as _ref
 from ..errors import AmbiguousPrefix, Conflict, InvalidArgument, InvalidReference
-from ..model import BuildCacheRecord
+from ..model import BuildCacheRecord, Image, Layer
 
 __all__ = ["STORES", "Engine", "Profile", "Store"]
 
@@ -191,3 +192,48 @@ class Profile:
             "BuildCache": [r.to_api() for r in records] if records is not None else None,
             "BuilderSize": sum(r.size for r in records or ()),
         }
+
+    # ------------------------------------------------------------------
+    # the build cache
+    # ------------------------------------------------------------------
+
+    def cache_parents(self, record: BuildCacheRecord, api: int) -> tuple[str, ...] | None:
+        """The ids of ``record``'s parent records, or ``None`` when the API does not say.
+
+        Engine 20.10 reports one ``Parent`` (empty for a root record).
+        [moby v20.10.24 builder/builder-next/builder.go · Builder.DiskUsage]
+        """
+        return (record.parent,) if record.parent else ()
+
+    def cache_holds(
+        self,
+        images: Iterable[Image],
+        layers: Mapping[str, Layer],
+        records: Sequence[BuildCacheRecord] | None,
+        api: int,
+    ) -> tuple[frozenset[str], frozenset[str]]:
+        """``(maybe, certain)`` image layers the build cache holds (:func:`dockermodel.buildcache.holds`).
+
+        Both empty unless :attr:`buildkit_holds_layers`.
+        """
+        if not self.buildkit_holds_layers or not records:
+            return frozenset(), frozenset()
+        return _buildcache.holds(images, layers, records, lambda r: self.cache_parents(r, api))
+
+    def cache_after_image_removal(
+        self,
+        images: Iterable[Image],
+        layers: Mapping[str, Layer],
+        records: tuple[BuildCacheRecord, ...],
+        api: int,
+    ) -> tuple[BuildCacheRecord, ...]:
+        """The records once images are gone: ``Shared`` cleared where it cannot hold any more.
+
+        Only where the cache holds layers (:func:`dockermodel.buildcache.still_shared`);
+        elsewhere the records are kept as they are.
+        """
+        if not self.buildkit_holds_layers:
+            return records
+        return _buildcache.still_shared(
+            images, layers, records, lambda r: self.cache_parents(r, api)
+        )

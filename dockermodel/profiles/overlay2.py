@@ -75,6 +75,16 @@ class Overlay2(Profile):
             doc["BuilderSize"] = sum(r.size for r in records or ())
         return doc
 
+    def cache_parents(self, record: BuildCacheRecord, api: int) -> tuple[str, ...] | None:
+        """``" Parents"`` from API 1.42 (the key is left out when empty); unknown below.
+
+        Below 1.42 the engine clears ``Parents`` and never fills the
+        deprecated ``Parent``, so the records' relations are not reported.
+        [moby v28.5.2 api/server/router/system/system_routes.go · getDiskUsage]
+        [moby v28.5.2 builder/builder-next/builder.go · Builder.DiskUsage]
+        """
+        return record.parents if api >= 42 else None
+
     def invalid_filter(self, spec: str) -> InvalidArgument:
         return InvalidArgument(f"invalid filter '{spec}'")
 
@@ -93,14 +103,17 @@ class Overlay2(Profile):
 
 
 def _cache_record(record: BuildCacheRecord, api: int) -> dict[str, Any]:
-    doc = record.to_api()
-    doc.pop("Parent", None)
-    parents = doc.pop(" Parents", None) or doc.pop("Parents", None)
-    if api < 42:
-        if record.parent:
-            doc["Parent"] = record.parent
-    elif parents:
-        doc[" Parents"] = parents
+    """One record: ``Parent`` (if set) below 1.42, ``" Parents"`` (if any) from 1.42."""
+    doc: dict[str, Any] = {}
+    for key, value in record.to_api().items():
+        if key == "Parent":
+            if api < 42 and value:
+                doc[key] = value
+        elif key == " Parents":
+            if api >= 42:
+                doc[key] = value
+        else:
+            doc[key] = value
     return doc
 
 

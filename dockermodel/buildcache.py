@@ -1,0 +1,418 @@
+"""BuildKit's build cache: which image layers it may hold, and what a build-cache prune removes.
+
+In the overlay2 (graph driver) store BuildKit's snapshotter is the layer
+store: when a build's result is exported, every snapshot of its chain is
+registered as a layer and the snapshotter keeps one layer-store reference
+per snapshot until the cache record is removed. So a layer of a
+BuildKit-built image (or of the local base it was built ``FROM``) stays on
+disk after ``docker rmi`` until ``docker builder prune`` removes the records
+that hold it. [moby v28.5.2 builder/builder-next/adapters/snapshot/layer.go ·
+snapshotter.EnsureLayer] [moby v28.5.2 builder/builder-next/adapters/snapshot/snapshot.go ·
+snapshotter.remove] [moby v28.5.2 builder/builder-next/adapters/containerimage/pull.go ·
+puller.getRef]
+
+The records (``GET /system/df`` ``BuildCache``) carry no chain id, so which
+layers are held cannot always be read. What the records do tell, soundly:
+
+* a record is ``Shared`` when its layer's DiffID chain is a prefix of some
+  image's, or when it is an ancestor of such a record; so no ``Shared``
+  record means no layer of any image is held;
+  [moby v28.5.2 vendor/github.com/moby/buildkit/cache/manager.go · cacheManager.markShared]
+  [moby v28.5.2 builder/builder-next/imagerefchecker/checker.go · checker.Exists]
+* the ``Size`` of a record backed by a layer is that layer's DiffSize
+  (``from local`` records of a local base report 0);
+  [moby v28.5.2 builder/builder-next/adapters/snapshot/snapshot.go · snapshotter.Usage]
+* a record's parents (API 1.42+) mirror the layer chain: one record per
+  layer, each on the record of the layer below, so a record ``d`` records
+  deep holds a layer ``d`` layers deep, and its ancestors hold the layers
+  below it.
+
+:func:`holds` turns that into the image layers the cache *may* hold — every
+layer it does hold is among them — and those it certainly holds (a record
+whose chain matches one image layer only); :func:`still_shared` keeps
+the ``Shared`` flags sound after images are removed. :func:`prune` is
+``POST /build/prune``. See ``docs/removal.md`` ("BuildKit's build cache").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+import attrs
+
+from .model import BuildCacheRecord, Image, Layer
+
+__all__ = ["CachePrune", "holds", "maybe_held", "prune", "record_filter", "still_shared"]
+
+#: ``record -> its parents``, or ``None`` when the API version does not report them.
+ParentsOf = Callable[[BuildCacheRecord], "tuple[str, ...] | None"]
+
+#: Record types a prune without ``all`` keeps. [BK cache/manager.go · cacheManager.pruneOnce]
+_KEPT_TYPES = frozenset({"internal", "frontend"})
+
+
+# --------------------------------------------------------------------------
+# Which image layers the cache may hold
+# --------------------------------------------------------------------------
+
+
+def _depths(
+    records: Sequence[BuildCacheRecord], parents_of: ParentsOf
+) -> dict[str, tuple[int, str | None] | None]:
+    """Record id -> ``(depth, parent id)`` where the record chain mirrors a layer chain.
+
+    ``None`` where it cannot be told: parents not reported, several parents
+    (merge and diff records, ``COPY --link``), or a parent not listed.
+    """
+    by_id = {r.id: r for r in records}
+    out: dict[str, tuple[int, str | None] | None] = {}
+
+    def depth(record: BuildCacheRecord) -> tuple[int, str | None] | None:
+        # iterative: walk up to a known record or a root, then fill in downwards
+        path: list[BuildCacheRecord] = []
+        current: BuildCacheRecord | None = record
+        base: tuple[int, str | None] | None = None
+        known = True
+        while current is not None:
+            if current.id in out:
+                base = out[current.id]
+                known = base is not None
+                break
+            path.append(current)
+            parents = parents_of(current)
+            if parents is None or len(parents) > 1:
+                known = False
+                break
+            if not parents:
+                current = None
+                break
+            parent = by_id.get(parents[0])
+            if parent is None or parent in path:
+                known = False
+                break
+            current = parent
+        if not known:
+            for r in path:
+                out[r.id] = None
+            return None
+        level = base[0] if base is not None else 0
+        for r in reversed(path):
+            level += 1
+            parents = parents_of(r)
+            out[r.id] = (level, parents[0] if parents else None)
+        return out[record.id]
+
+    for record in records:
+        if record.id not in out:
+            depth(record)
+    return out
+
+
+def _image_layers(images: Iterable[Image]) -> dict[str, tuple[str | None, int]]:
+    """Chain id -> ``(parent chain id, depth)`` over every image's chain."""
+    out: dict[str, tuple[str | None, int]] = {}
+    for image in images:
+        chain = image.layers
+        for k in range(len(chain) - 1, -1, -1):
+            if chain[k] in out:
+                break
+            out[chain[k]] = (chain[k - 1] if k else None, k + 1)
+    return out
+
+
+def _matches(
+    images: Iterable[Image],
+    layers: Mapping[str, Layer],
+    shared: Sequence[BuildCacheRecord],
+    parents_of: ParentsOf,
+    all_records: Sequence[BuildCacheRecord],
+) -> tuple[dict[str, frozenset[str]], set[int], bool, dict[str, tuple[int, str | None] | None]]:
+    """Which ``Shared`` records may hold each image layer.
+
+    Returns ``(by_layer, loose_sizes, loose_any, depths)``: ``by_layer[c]``
+    are the records whose chain matches the layer chain ending in ``c``
+    (same depth, each record's ``Size`` the layer's DiffSize or 0, root to
+    top); ``loose_sizes`` the sizes of shared records whose chain is not
+    known (they may hold a layer of that DiffSize at any depth);
+    ``loose_any`` whether such a record has size 0 (it may hold any layer).
+    """
+    depths = _depths(all_records, parents_of)
+    index: dict[tuple[int, int], list[BuildCacheRecord]] = {}
+    loose_sizes: set[int] = set()
+    loose_any = False
+    for record in shared:
+        known = depths.get(record.id)
+        if known is None:
+            if record.size == 0:
+                loose_any = True
+            loose_sizes.add(record.size)
+            continue
+        index.setdefault((known[0], record.size), []).append(record)
+    chain_of = _image_layers(images)
+    by_layer: dict[str, frozenset[str]] = {}
+    for c in sorted(chain_of, key=lambda c: chain_of[c][1]):
+        parent, depth = chain_of[c]
+        size = layers[c].size if c in layers else -1
+        candidates = index.get((depth, size), []) + (
+            index.get((depth, 0), []) if size != 0 else []
+        )
+        if parent is None:
+            by_layer[c] = frozenset(r.id for r in candidates)
+            continue
+        below = by_layer.get(parent, frozenset())
+        by_layer[c] = frozenset(
+            r.id for r in candidates if (d := depths[r.id]) is not None and d[1] in below
+        )
+    return by_layer, loose_sizes, loose_any, depths
+
+
+def holds(
+    images: Iterable[Image],
+    layers: Mapping[str, Layer],
+    records: Sequence[BuildCacheRecord] | None,
+    parents_of: ParentsOf,
+) -> tuple[frozenset[str], frozenset[str]]:
+    """``(maybe, certain)``: chain ids of image layers the build cache may hold, and must hold.
+
+    ``maybe`` is a superset of the layers held, ``certain`` a subset.
+    Both are empty when there is no record or no ``Shared`` record (exact: a
+    held layer of an image makes its record ``Shared``). Otherwise a layer
+    ``c`` of depth ``d`` may be held when a ``Shared`` record ``d`` records
+    deep matches its chain — each record's ``Size`` is the DiffSize of the
+    layer at its depth, or 0 — or when a ``Shared`` record whose chain is
+    unknown (parents not reported, merge records) has ``Size`` DiffSize(``c``)
+    or 0. A held layer keeps the layers below it; they are held by the
+    records below its record, so they are in the set too.
+
+    A ``Shared`` record whose chain is known (one parent each, down to a
+    root) holds a layer that is a prefix of some image: when its chain
+    matches exactly one image layer, that layer is certainly held.
+    """
+    if not records:
+        return frozenset(), frozenset()
+    shared = [r for r in records if r.shared]
+    if not shared:
+        return frozenset(), frozenset()
+    images = tuple(images)
+    by_layer, loose_sizes, loose_any, _ = _matches(images, layers, shared, parents_of, records)
+    by_record: dict[str, set[str]] = {}
+    for c, held_by in by_layer.items():
+        for rid in held_by:
+            by_record.setdefault(rid, set()).add(c)
+    certain = frozenset(next(iter(cs)) for cs in by_record.values() if len(cs) == 1)
+    if loose_any:
+        return frozenset(by_layer), certain
+    maybe = frozenset(
+        c
+        for c, held_by in by_layer.items()
+        if held_by or (c in layers and layers[c].size in loose_sizes)
+    )
+    return maybe, certain
+
+
+def maybe_held(
+    images: Iterable[Image],
+    layers: Mapping[str, Layer],
+    records: Sequence[BuildCacheRecord] | None,
+    parents_of: ParentsOf,
+) -> frozenset[str]:
+    """The first of :func:`holds`: every image layer the build cache may hold."""
+    return holds(images, layers, records, parents_of)[0]
+
+
+def still_shared(
+    images: Iterable[Image],
+    layers: Mapping[str, Layer],
+    records: Sequence[BuildCacheRecord],
+    parents_of: ParentsOf,
+) -> tuple[BuildCacheRecord, ...]:
+    """The records after images were removed, ``Shared`` cleared where it cannot hold any more.
+
+    A ``Shared`` record stays shared when it may still be a prefix of a
+    remaining image (its chain matches one, as in :func:`maybe_held`) or
+    is an ancestor of such a record. Where the records' parents are not
+    reported the flags are kept unless no image is left. The result is a
+    superset of the engine's ``Shared`` records, so :func:`maybe_held` on it
+    stays sound.
+    """
+    shared = [r for r in records if r.shared]
+    if not shared:
+        return tuple(records)
+    images = tuple(images)
+    if not any(image.layers for image in images):
+        keep: set[str] = set()
+    elif any(parents_of(r) is None for r in records):
+        return tuple(records)
+    else:
+        by_layer, loose_sizes, loose_any, depths = _matches(
+            images, layers, shared, parents_of, records
+        )
+        keep = set().union(*by_layer.values()) if by_layer else set()
+        sizes = {layers[c].size for c in by_layer if c in layers}
+        for record in shared:
+            if depths.get(record.id) is None and (
+                (record.size == 0 and by_layer) or record.size in sizes
+            ):
+                keep.add(record.id)
+        # markAllParentsShared: the ancestors of a shared record are shared
+        by_id = {r.id: r for r in records}
+        stack = list(keep)
+        while stack:
+            parents = parents_of(by_id[stack.pop()]) or ()
+            for p in parents:
+                if p in by_id and p not in keep:
+                    keep.add(p)
+                    stack.append(p)
+        del loose_sizes, loose_any
+    return tuple(
+        attrs.evolve(r, shared=False) if r.shared and r.id not in keep else r for r in records
+    )
+
+
+# --------------------------------------------------------------------------
+# POST /build/prune
+# --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class CachePrune:
+    """What ``POST /build/prune`` removes: record ids in the engine's order, certain and maybe."""
+
+    deleted: tuple[str, ...]
+    uncertain: tuple[str, ...]
+    space: int
+    space_high: int
+
+
+#: Filter keys ``POST /build/prune`` accepts. [moby v28.5.2 builder/builder-next/builder.go · Prune]
+PRUNE_FILTERS = frozenset(
+    {"until", "unused-for", "label", "label!", "id", "parent", "type", "description",
+     "inuse", "shared", "private"}
+)
+_FIELD_FILTERS = ("id", "parent", "type", "description", "inuse", "shared", "private")
+_PLAIN_VALUE = re.compile(r"[^\s/|\".,=!~][^\s,]*\Z")
+
+
+def record_filter(
+    args: Mapping[str, tuple[str, ...]], error: Callable[[str], Exception]
+) -> Callable[[BuildCacheRecord], bool]:
+    """The record filter of the prune's BuildKit filter expression.
+
+    The engine joins one ``FIELD==VALUE`` term per filter key (``id~=VALUE``,
+    a regular expression search, for ``id``) with ``,`` — all must match.
+    The record's fields are ``id``, ``description``, ``type``; ``inuse``,
+    ``shared`` and ``private`` have no value (``==VALUE`` never matches) and
+    ``parent`` is not a field (never matches). A key with no value only asks
+    that the field be present. ``error`` makes the engine's error for a
+    value the model cannot read (one BuildKit's filter syntax needs quoted).
+    [moby v28.5.2 builder/builder-next/builder.go · toBuildkitPruneInfo]
+    [BK cache/manager.go · adaptUsageInfo]
+    """
+    terms: list[Callable[[BuildCacheRecord], bool]] = []
+    for key in _FIELD_FILTERS:
+        if key not in args:
+            continue
+        values = args[key]
+        if len(values) > 1:
+            raise error("filters expect only one value")
+        present: Callable[[BuildCacheRecord], bool]
+        value_of: Callable[[BuildCacheRecord], str | None]
+        if key == "id":
+            value_of = lambda r: r.id or None  # noqa: E731
+        elif key == "type":
+            value_of = lambda r: r.type or None  # noqa: E731
+        elif key == "description":
+            value_of = lambda r: r.description or None  # noqa: E731
+        elif key == "inuse":
+            value_of = lambda r: "" if r.in_use else None  # noqa: E731
+        elif key == "shared":
+            value_of = lambda r: "" if r.shared else None  # noqa: E731
+        elif key == "private":
+            value_of = lambda r: "" if not r.shared else None  # noqa: E731
+        else:
+            value_of = lambda r: None  # noqa: E731
+        if not values:
+            present = lambda r, v=value_of: v(r) is not None  # noqa: E731
+            terms.append(present)
+            continue
+        value = values[0]
+        if _PLAIN_VALUE.match(value) is None:
+            raise error(
+                f"the model cannot read filter {key}={value!r}: BuildKit's filter syntax "
+                "needs it quoted"
+            )
+        if key == "id":
+            try:
+                pattern = re.compile(value)
+            except re.error:
+                return lambda r: False
+            terms.append(lambda r, v=value_of, p=pattern: p.search(v(r) or "") is not None)
+        else:
+            terms.append(lambda r, v=value_of, want=value: v(r) == want)
+    return lambda r: all(term(r) for term in terms)
+
+
+def prune(
+    records: Sequence[BuildCacheRecord],
+    parents_of: ParentsOf,
+    *,
+    all: bool,
+    keep: Callable[[BuildCacheRecord], bool] = lambda r: False,
+    match: Callable[[BuildCacheRecord], bool] = lambda r: True,
+) -> CachePrune:
+    """``cacheManager.prune``: ``pruneOnce`` repeated until it removes nothing.
+
+    Each round removes every record with no references — not in use and no
+    child left (a child record references its parent) — that ``match``es,
+    is not kept by ``keep`` (``until``), and, without ``all``, is neither of
+    type ``internal``/``frontend`` nor shared with an image. ``SpaceReclaimed``
+    is the sum of the removed records' ``Size``. Children go in earlier
+    rounds than their parents; within a round the engine's order is that of
+    a map walk — here the records' listing order.
+
+    Where parents are not reported (API < 1.42), a candidate is certain
+    when no idle non-shared record is left behind (nothing can keep it as a
+    parent); otherwise the candidates are returned as ``uncertain``.
+    [BK cache/manager.go · cacheManager.prune, cacheManager.pruneOnce]
+    """
+
+    def candidate(r: BuildCacheRecord) -> bool:
+        if r.in_use or keep(r) or not match(r):
+            return False
+        return all or (r.type not in _KEPT_TYPES and not r.shared)
+
+    chosen = [r for r in records if candidate(r)]
+    if any(parents_of(r) is None for r in records):
+        blockers = [
+            r for r in records if not r.in_use and not r.shared and not candidate(r)
+        ]
+        size = sum(r.size for r in chosen)
+        ids = tuple(r.id for r in chosen)
+        if blockers:
+            return CachePrune((), ids, 0, size)
+        return CachePrune(ids, (), size, size)
+    present = {r.id for r in records}
+    children: dict[str, int] = {}
+    for r in records:
+        for p in parents_of(r) or ():
+            if p in present:
+                children[p] = children.get(p, 0) + 1
+    chosen_ids = {r.id for r in chosen}
+    by_id = {r.id: r for r in records}
+    order = {r.id: k for k, r in enumerate(records)}
+    deleted: list[str] = []
+    round_ = [r.id for r in chosen if not children.get(r.id)]
+    while round_:
+        round_.sort(key=order.__getitem__)
+        deleted.extend(round_)
+        following: list[str] = []
+        for rid in round_:
+            for p in parents_of(by_id[rid]) or ():
+                if p in children:
+                    children[p] -= 1
+                    if not children[p] and p in chosen_ids:
+                        following.append(p)
+        round_ = following
+    space = sum(by_id[rid].size for rid in deleted)
+    return CachePrune(tuple(deleted), (), space, space)
