@@ -1,22 +1,41 @@
-"""A throwaway Docker Engine for the project's own tests.
+"""Throwaway Docker Engines for the project's own tests.
 
 The tests never touch an engine they did not start (DEVELOPERS.md). This
-module starts a private ``dockerd`` in a fresh temporary directory ``D``::
+module starts a private ``dockerd`` of a given :class:`EngineSpec` (engine
+version and image store) in a fresh temporary directory ``D``::
 
-    dockerd --data-root D/root --exec-root D/exec -H unix://D/docker.sock \\
-            --pidfile D/docker.pid --bridge=none --iptables=false --ip-masq=false
+    PATH=BIN:$PATH HTTP_PROXY=http://127.0.0.1:9 HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY= \
+    dockerd --config-file D/daemon.json --data-root D/root --exec-root D/exec \
+            -H unix://D/docker.sock --pidfile D/docker.pid \
+            --bridge=none --iptables=false --ip6tables=false --ip-masq=false
 
 with its output to ``D/dockerd.log``, stdin from ``/dev/null`` and in its own
-session, and takes all of it down again:
+session. Which ``dockerd``:
+
+* ``20.10`` — the machine's own Engine 20.10.24 (``dockerd`` on PATH);
+* ``26.1`` and ``28.5`` — Engines 26.1.5 and 28.5.2, unpacked (never
+  installed) from Debian's newer suites by ``.ci/engines.sh`` under
+  ``$DOCKERMODEL_ENGINES_DIR`` (default ``/opt/dockermodel-engines``); their
+  ``bin`` directory (``dockerd``, ``containerd``, the shim, ``docker-init``,
+  the machine's ``runc``) comes first on the PATH of that dockerd only.
+
+``D/daemon.json`` is ``{}`` for the ``overlay2`` store and
+``{"features":{"containerd-snapshotter":true}}`` for the ``containerd`` image
+store (26.1 and 28.5); passing it also keeps any ``/etc/docker/daemon.json``
+out. The dead proxy makes any registry access fail at once instead of
+looking a name up: nothing here may reach out. dockerd starts its own
+(managed) containerd, whose state goes under ``D/exec`` and data under
+``D/root``. Everything is taken down again:
 
 1. every container is removed (``rm -f``), so no container process outlives
    its shim;
 2. ``dockerd`` gets SIGTERM by PID (SIGKILL after a timeout) and is waited for;
 3. every process still belonging to this engine is ended the same way:
-   processes whose command line names ``D`` (containerd, which dockerd starts
-   in a session of its own, and the ``containerd-shim-runc-v2`` processes),
-   members of their sessions, and all their descendants (container
-   processes);
+   processes whose command line names ``D`` (the managed containerd, which
+   dockerd starts in a session of its own with ``--config
+   D/exec/containerd/containerd.toml``, and the ``containerd-shim-runc-v2``
+   processes, whose ``-address`` is under ``D/exec``), members of their
+   sessions, and all their descendants (container processes);
 4. whatever is still mounted under ``D`` is lazily unmounted, deepest first
    (read from ``/proc/self/mountinfo``);
 5. ``D`` is deleted.
@@ -27,16 +46,19 @@ interrupted pytest leaves no ``dockerd`` holding CI's output open.
 
 Usage::
 
-    with Engine() as engine:
+    with Engine(EngineSpec.parse("28.5-containerd")) as engine:
         base = engine.build(["COPY a.txt /a.txt"], files={"a.txt": b"a"}, tag="base:1")
         app = engine.build(["COPY b.txt /b.txt"], files={"b.txt": b"b"}, base=base)
+        kit = engine.build_buildkit(["FROM base:1", "COPY c.txt /c.txt"], {"c.txt": b"c"}, "kit:1")
         cid = engine.create(app, start=True)         # busybox sleep 1000, network none
         engine.cli("images", "-a")                   # docker CLI 28.2.2 against this engine only
         engine.api.inspect_image(app)                 # docker-py low-level client, API 1.41
+        engine.version.banner                         # "Docker version 28.5.2+dfsg4, build …"
 
-In pytest use the module-scoped ``engine`` fixture of ``tests/conftest.py``;
-it skips (or fails, with ``DOCKERMODEL_REQUIRE_ENGINE=1``) when
-:func:`unavailable_reason` says the engine cannot run here.
+In pytest use the module-scoped ``engine`` fixture of ``tests/conftest.py``,
+parametrized over the specs in ``DOCKERMODEL_ENGINES``; it skips (or fails,
+with ``DOCKERMODEL_REQUIRE_ENGINE=1``) when :func:`unavailable_reason` says
+the engine cannot run here.
 """
 
 from __future__ import annotations
@@ -60,23 +82,36 @@ from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
 
+import attrs
 import docker
 
 __all__ = [
     "BUSYBOX",
     "CLI",
+    "DEFAULT_ENGINES",
     "DOCKERD",
+    "ENGINES_DIR_VARIABLE",
+    "ENGINES_VARIABLE",
+    "ENGINE_RELEASES",
     "REQUIRE_ENGINE_VARIABLE",
     "SLEEP",
     "Engine",
     "EngineKitError",
+    "EngineRelease",
+    "EngineSpec",
+    "EngineVersion",
+    "cgroups_of",
+    "container_ids",
+    "engines_dir",
     "live_engines",
     "mounts_under",
     "processes_under",
+    "specs_from_environment",
+    "started_engines",
     "unavailable_reason",
 ]
 
-#: The engine binary (Engine 20.10.24 on these machines).
+#: The machine's own engine binary (Engine 20.10.24 on these machines).
 DOCKERD = "dockerd"
 #: The docker CLI the tests use (v28.2.2); /usr/bin/docker is an older 20.10 client.
 CLI = "/usr/local/bin/docker"
@@ -84,6 +119,14 @@ CLI = "/usr/local/bin/docker"
 BUSYBOX = "/usr/bin/busybox"
 #: Set to ``1`` (CI does) to turn a skipped engine test into a failure.
 REQUIRE_ENGINE_VARIABLE = "DOCKERMODEL_REQUIRE_ENGINE"
+#: Comma list of the engine specs the engine tests run against.
+ENGINES_VARIABLE = "DOCKERMODEL_ENGINES"
+#: What runs when ``DOCKERMODEL_ENGINES`` is not set: the engine the model supports.
+DEFAULT_ENGINES = "20.10"
+#: Where ``.ci/engines.sh`` unpacks the modern engines.
+ENGINES_DIR_VARIABLE = "DOCKERMODEL_ENGINES_DIR"
+#: Its default.
+DEFAULT_ENGINES_DIR = "/opt/dockermodel-engines"
 #: The default command of :meth:`Engine.create`: a container that keeps running.
 SLEEP = ("/bin/busybox", "sleep", "1000")
 #: The API version the engine speaks (Engine 20.10); pinned so docker-py sends no
@@ -98,17 +141,218 @@ class EngineKitError(RuntimeError):
     """The throwaway engine could not be started, used or taken down."""
 
 
-def unavailable_reason() -> str | None:
-    """Why no throwaway engine can run here, or ``None`` when one can."""
+# --------------------------------------------------------------------------
+# Which engine: releases and specs
+# --------------------------------------------------------------------------
+
+STORES = ("overlay2", "containerd")
+
+
+@attrs.frozen
+class EngineRelease:
+    """One engine release the tests can run.
+
+    ``label`` is the short version (``28.5``), ``upstream`` the release
+    (``28.5.2``), ``api`` its maximum API version, ``stores`` the image
+    stores it offers, ``unpacked`` whether ``.ci/engines.sh`` provides it
+    (``False``: the machine's own ``dockerd``).
+    """
+
+    label: str
+    upstream: str
+    api: str
+    stores: tuple[str, ...]
+    unpacked: bool
+
+
+#: The releases, by label.
+ENGINE_RELEASES: dict[str, EngineRelease] = {
+    release.label: release
+    for release in (
+        EngineRelease("20.10", "20.10.24", "1.41", ("overlay2",), unpacked=False),
+        EngineRelease("26.1", "26.1.5", "1.45", STORES, unpacked=True),
+        EngineRelease("28.5", "28.5.2", "1.51", STORES, unpacked=True),
+    )
+}
+
+
+def engines_dir() -> Path:
+    """Where ``.ci/engines.sh`` unpacked the modern engines (``$DOCKERMODEL_ENGINES_DIR``)."""
+    return Path(os.environ.get(ENGINES_DIR_VARIABLE) or DEFAULT_ENGINES_DIR)
+
+
+@attrs.frozen(order=True)
+class EngineSpec:
+    """An engine version label (``20.10``, ``26.1``, ``28.5``) and an image store.
+
+    ``str(spec)`` is its label: ``20.10`` (that engine has only the overlay2
+    store), else ``VERSION-STORE`` (``28.5-containerd``). :meth:`parse` reads
+    that form back, and also ``20.10-overlay2`` and a bare ``26.1``/``28.5``
+    (the overlay2 store, the default of those engines).
+    """
+
+    version: str = "20.10"
+    store: str = "overlay2"
+
+    def __attrs_post_init__(self) -> None:
+        release = ENGINE_RELEASES.get(self.version)
+        if release is None:
+            known = ", ".join(ENGINE_RELEASES)
+            raise EngineKitError(f"unknown engine version {self.version!r} (known: {known})")
+        if self.store not in release.stores:
+            raise EngineKitError(
+                f"engine {self.version} has no {self.store!r} image store"
+                f" (it has: {', '.join(release.stores)})"
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> EngineSpec:
+        """The spec named ``text`` (``28.5-containerd``); :class:`EngineKitError` if malformed."""
+        label = text.strip()
+        version, dash, store = label.partition("-")
+        if dash and not store:
+            raise EngineKitError(f"engine spec {text!r}: missing the store after '-'")
+        return cls(version, store or "overlay2")
+
+    def __str__(self) -> str:
+        if len(self.release.stores) == 1:
+            return self.version
+        return f"{self.version}-{self.store}"
+
+    @property
+    def release(self) -> EngineRelease:
+        return ENGINE_RELEASES[self.version]
+
+    @property
+    def containerd_store(self) -> bool:
+        """Whether images live in containerd's store (``containerd-snapshotter``)."""
+        return self.store == "containerd"
+
+    @property
+    def bin_dir(self) -> Path | None:
+        """The unpacked engine's bin dir (first on dockerd's PATH), or ``None``."""
+        if not self.release.unpacked:
+            return None
+        return engines_dir() / self.release.upstream / "bin"
+
+    @property
+    def dockerd(self) -> str:
+        """The ``dockerd`` binary of this engine (a path, or ``dockerd`` for the PATH's)."""
+        directory = self.bin_dir
+        return DOCKERD if directory is None else str(directory / "dockerd")
+
+    @property
+    def proxy_environment(self) -> dict[str, str]:
+        """A dead proxy in dockerd's environment: any registry access fails at once."""
+        return {
+            "HTTP_PROXY": "http://127.0.0.1:9",
+            "HTTPS_PROXY": "http://127.0.0.1:9",
+            "NO_PROXY": "",
+        }
+
+    @property
+    def buildkit_tar_context(self) -> bool:
+        """Whether ``POST /build?version=2`` can build from a tar context.
+
+        Not Engine 26.1 with the containerd store: its containerd worker does
+        not serve the uploaded context to BuildKit (moby/moby#47717, fixed by
+        28.5), which then fetches ``http://build-context-…`` for real.
+        """
+        return not (self.version == "26.1" and self.containerd_store)
+
+    @property
+    def daemon_config(self) -> dict[str, Any]:
+        """The ``--config-file`` document."""
+        if self.containerd_store:
+            return {"features": {"containerd-snapshotter": True}}
+        return {}
+
+
+def specs_from_environment(value: str | None = None) -> list[EngineSpec]:
+    """The specs of ``DOCKERMODEL_ENGINES`` (or ``value``), in order, without repeats.
+
+    Unset or empty (blanks and commas only) means :data:`DEFAULT_ENGINES`.
+    """
+    text = os.environ.get(ENGINES_VARIABLE, "") if value is None else value
+    if not text.replace(",", "").strip():
+        text = DEFAULT_ENGINES
+    specs: list[EngineSpec] = []
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        try:
+            spec = EngineSpec.parse(part)
+        except EngineKitError as error:
+            raise EngineKitError(f"{ENGINES_VARIABLE}={text!r}: {error}") from None
+        if spec not in specs:
+            specs.append(spec)
+    return specs
+
+
+def unavailable_reason(spec: EngineSpec | None = None) -> str | None:
+    """Why no throwaway engine of ``spec`` (default 20.10) can run here, or ``None``."""
+    spec = spec or EngineSpec()
     if os.geteuid() != 0:
         return "engine tests need root (dockerd must run as root)"
-    if shutil.which(DOCKERD) is None:
-        return "engine tests need dockerd on PATH"
+    if spec.bin_dir is None:
+        if shutil.which(DOCKERD) is None:
+            return "engine tests need dockerd on PATH"
+    else:
+        missing = [
+            name
+            for name in ("dockerd", "containerd", "containerd-shim-runc-v2", "docker-init", "runc")
+            if not os.access(spec.bin_dir / name, os.X_OK)
+        ]
+        if missing:
+            return (
+                f"engine {spec} needs Engine {spec.release.upstream} unpacked in"
+                f" {spec.bin_dir.parent} (run .ci/engines.sh); missing: {', '.join(missing)}"
+            )
     if not os.access(BUSYBOX, os.X_OK):
         return f"engine tests need a static busybox at {BUSYBOX}"
     if not os.access(CLI, os.X_OK):
         return f"engine tests need the docker CLI at {CLI}"
     return None
+
+
+@attrs.frozen
+class EngineVersion:
+    """What a running engine says it is.
+
+    ``banner`` is ``dockerd --version`` of its binary (``Docker version
+    28.5.2+dfsg4, build 3ef3c07…``); ``number`` (``28.5.2+dfsg4``),
+    ``api`` (``1.51``) and ``min_api`` (``1.24``) are from ``GET /version``,
+    whose whole body is ``body``.
+    """
+
+    banner: str
+    number: str
+    api: str
+    min_api: str
+    body: dict[str, Any] = attrs.field(eq=False, repr=False)
+
+
+_BANNERS: dict[str, str] = {}
+
+
+def dockerd_banner(dockerd: str) -> str:
+    """``dockerd --version`` of the binary ``dockerd`` (remembered per binary)."""
+    if dockerd not in _BANNERS:
+        try:
+            result = subprocess.run(
+                [dockerd, "--version"],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except OSError as error:
+            raise EngineKitError(f"{dockerd} --version: {error}") from None
+        if result.returncode != 0:
+            raise EngineKitError(f"{dockerd} --version exited {result.returncode}: {result.stderr}")
+        _BANNERS[dockerd] = result.stdout.strip()
+    return _BANNERS[dockerd]
 
 
 # --------------------------------------------------------------------------
@@ -144,13 +388,80 @@ def _all_pids() -> list[int]:
     return [int(name) for name in os.listdir("/proc") if name.isdigit()]
 
 
-def processes_under(directory: str | os.PathLike[str]) -> set[int]:
+def container_ids(directory: str | os.PathLike[str]) -> set[str]:
+    """Ids of the containers the engine in ``directory`` made (still on disk).
+
+    Its containers (``D/root/containers/ID``, both image stores) and the
+    executors of BuildKit ``RUN`` steps (``D/root/buildkit/executor/ID``).
+    """
+    root = Path(directory) / "root"
+    found: set[str] = set()
+    for sub in ("containers", "buildkit/executor"):
+        with contextlib.suppress(OSError):
+            found.update(entry.name for entry in (root / sub).iterdir() if entry.is_dir())
+    return found
+
+
+def _cgroup_names(ids: Iterable[str]) -> set[str]:
+    # cgroupfs driver: .../docker/ID; systemd driver: .../docker-ID.scope
+    return {name for id_ in ids for name in (id_, f"docker-{id_}.scope")}
+
+
+def _cgroup_leaf(pid: int) -> set[str]:
+    raw = _read(f"/proc/{pid}/cgroup") or b""
+    return {line.rsplit(b"/", 1)[-1].decode(errors="replace") for line in raw.splitlines()}
+
+
+def _cgroup_mounts() -> list[str]:
+    """Mount points of the cgroup hierarchies (v1 and v2)."""
+    points: list[str] = []
+    raw = _read("/proc/self/mountinfo") or b""
+    for line in raw.decode(errors="replace").splitlines():
+        left, _, right = line.partition(" - ")
+        fields = left.split(" ")
+        if len(fields) >= 5 and right.split(" ", 1)[0] in ("cgroup", "cgroup2"):
+            points.append(_unescape_mountinfo(fields[4]))
+    return points
+
+
+def cgroups_of(ids: Iterable[str]) -> list[str]:
+    """The cgroup directories of containers ``ids`` in every hierarchy, deepest first."""
+    names = _cgroup_names(ids)
+    if not names:
+        return []
+    found: list[str] = []
+    for mount in _cgroup_mounts():
+        for current, dirs, _ in os.walk(mount):
+            if current.count("/") - mount.count("/") >= 4:
+                dirs[:] = []
+                continue
+            found.extend(os.path.join(current, name) for name in dirs if name in names)
+    return sorted(found, key=lambda p: (p.count("/"), len(p)), reverse=True)
+
+
+def _thaw(cgroups: Iterable[str]) -> None:
+    """Thaw frozen (paused) cgroups, so that their processes can be ended."""
+    for path in cgroups:
+        for name, value in (("freezer.state", "THAWED"), ("cgroup.freeze", "0")):
+            target = os.path.join(path, name)
+            if os.path.exists(target):
+                with contextlib.suppress(OSError), open(target, "w") as handle:
+                    handle.write(value)
+
+
+def processes_under(
+    directory: str | os.PathLike[str], ids: Iterable[str] | None = None
+) -> set[int]:
     """Live processes that belong to the engine whose files are in ``directory``.
 
     Those whose command line names ``directory`` (dockerd, containerd, the
-    shims), the members of their sessions, and all descendants of these.
+    shims), those in the cgroup of one of its containers (``ids``, by
+    default :func:`container_ids`: a container process whose shim was
+    killed is reparented and names nothing), the members of their sessions,
+    and all descendants of these.
     """
     needle = os.fsencode(os.fspath(directory)).rstrip(b"/") + b"/"
+    cgroup_names = _cgroup_names(container_ids(directory) if ids is None else ids)
     me = os.getpid()
     table: dict[int, tuple[int, int]] = {}
     roots: set[int] = set()
@@ -160,7 +471,9 @@ def processes_under(directory: str | os.PathLike[str]) -> set[int]:
             continue
         table[pid] = fields
         cmdline = _read(f"/proc/{pid}/cmdline") or b""
-        if needle in cmdline.replace(b"\0", b" ") + b" ":
+        if needle in cmdline.replace(b"\0", b" ") + b" " or (
+            cgroup_names and _cgroup_leaf(pid) & cgroup_names
+        ):
             roots.add(pid)
     sessions = {table[pid][1] for pid in roots if pid in table}
     found = set(roots) | {pid for pid, (_, sid) in table.items() if sid in sessions}
@@ -216,10 +529,15 @@ def _umount_lazy(path: str) -> None:
             raise OSError(errno, os.strerror(errno), path)
 
 
-def _end_processes(pids: Iterable[int], timeout: float) -> None:
-    """SIGTERM ``pids``, wait up to ``timeout``, then SIGKILL and wait again."""
+def _in_cgroups(pids: Iterable[int], ids: Iterable[str]) -> set[int]:
+    names = _cgroup_names(ids)
+    return {pid for pid in pids if _cgroup_leaf(pid) & names}
+
+
+def _end_processes(pids: Iterable[int], timeout: float, first: int = signal.SIGTERM) -> None:
+    """Send ``first`` (SIGTERM) to ``pids``, wait up to ``timeout``, then SIGKILL and wait."""
     pending = set(pids)
-    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+    for sig, wait in ((first, timeout), (signal.SIGKILL, 10.0)):
         for pid in pending:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, sig)
@@ -239,12 +557,19 @@ def _end_processes(pids: Iterable[int], timeout: float) -> None:
 _LIVE: dict[int, Engine] = {}
 _LIVE_LOCK = threading.Lock()
 _HOOKS_INSTALLED = False
+_STARTED: dict[EngineSpec, tuple[str, int]] = {}
 
 
 def live_engines() -> list[Engine]:
     """Engines started in this process and not yet stopped."""
     with _LIVE_LOCK:
         return list(_LIVE.values())
+
+
+def started_engines() -> dict[EngineSpec, tuple[str, int]]:
+    """Every spec started in this process: its ``dockerd --version`` and how many times."""
+    with _LIVE_LOCK:
+        return dict(_STARTED)
 
 
 def _stop_all() -> None:
@@ -298,16 +623,24 @@ def _tar_add(
 
 
 class Engine:
-    """One private ``dockerd`` in a fresh temporary directory.
+    """One private ``dockerd`` of ``spec`` (default: 20.10) in a fresh temporary directory.
 
     Attributes once started: ``directory`` (``D``), ``root`` (the data root
     ``D/root``), ``base_url`` (``unix://D/docker.sock``), ``client`` (a
     :class:`docker.DockerClient`, API 1.41), ``api`` (its ``APIClient``),
-    ``pid`` (dockerd's) and ``log_path``. ``startup_seconds`` and
-    ``teardown_seconds`` record how long start and stop took.
+    ``pid`` (dockerd's), ``log_path`` and ``version`` (an
+    :class:`EngineVersion`). ``startup_seconds`` and ``teardown_seconds``
+    record how long start and stop took.
     """
 
-    def __init__(self, *, start_timeout: float = 60.0, stop_timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        spec: EngineSpec | None = None,
+        *,
+        start_timeout: float = 60.0,
+        stop_timeout: float = 20.0,
+    ) -> None:
+        self.spec = spec or EngineSpec()
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.directory: Path | None = None
@@ -317,6 +650,7 @@ class Engine:
         self.startup_seconds: float | None = None
         self.teardown_seconds: float | None = None
         self._command: list[str] = []
+        self._version: EngineVersion | None = None
 
     # -- paths ---------------------------------------------------------------
 
@@ -358,6 +692,25 @@ class Engine:
     def api(self) -> docker.APIClient:
         return self.client.api
 
+    @property
+    def version(self) -> EngineVersion:
+        """``dockerd --version`` and ``GET /version`` of this engine."""
+        if self._version is None:
+            body: dict[str, Any] = self.api.version(api_version=False)
+            self._version = EngineVersion(
+                banner=dockerd_banner(self.spec.dockerd),
+                number=str(body["Version"]),
+                api=str(body["ApiVersion"]),
+                min_api=str(body["MinAPIVersion"]),
+                body=body,
+            )
+        return self._version
+
+    @property
+    def containerd_store(self) -> bool:
+        """Whether this engine keeps images in containerd's image store."""
+        return self.spec.containerd_store
+
     def log(self, tail: int = 40) -> str:
         """The last ``tail`` lines of dockerd's log."""
         try:
@@ -372,20 +725,28 @@ class Engine:
         """Start dockerd and wait until it answers ``/_ping``."""
         if self.directory is not None:
             raise EngineKitError("the engine was already started")
+        reason = unavailable_reason(self.spec)
+        if reason is not None:
+            raise EngineKitError(reason)
         began = time.monotonic()
         _install_hooks()
         # Short path: a unix socket path is limited to ~107 bytes.
         self.directory = Path(tempfile.mkdtemp(prefix="dm-", dir="/tmp"))
         d = self.directory
         (d / "cli").mkdir()
+        (d / "daemon.json").write_text(json.dumps(self.spec.daemon_config) + "\n")
+        # --ip6tables: 20.10.24 and 26.1.5 accept it (default false, experimental
+        # there); 28.5.2 defaults to true and would need ip6tables.
         command = [
-            DOCKERD,
+            self.spec.dockerd,
+            "--config-file", f"{d}/daemon.json",
             "--data-root", f"{d}/root",
             "--exec-root", f"{d}/exec",
             "-H", f"unix://{d}/docker.sock",
             "--pidfile", f"{d}/docker.pid",
             "--bridge=none",
             "--iptables=false",
+            "--ip6tables=false",
             "--ip-masq=false",
         ]  # fmt: skip
         self._command = command
@@ -394,9 +755,13 @@ class Engine:
             _LIVE[id(self)] = self
         try:
             self._wait_ready()
+            banner = self.version.banner
         except BaseException:
             self.stop()
             raise
+        with _LIVE_LOCK:
+            _, count = _STARTED.get(self.spec, ("", 0))
+            _STARTED[self.spec] = (banner, count + 1)
         self.startup_seconds = time.monotonic() - began
         return self
 
@@ -408,8 +773,15 @@ class Engine:
         ``image/overlay2/repositories.json``, while dockerd is stopped
         (ENGINE_SEMANTICS §0.3 did the same). ``references`` maps familiar
         references (``app@sha256:…``, ``app:1``) to image ids. The restart
-        stops running containers (no live-restore).
+        stops running containers (no live-restore). Not possible in the
+        containerd image store (its names live in containerd's metadata
+        database): :class:`EngineKitError` there.
         """
+        if self.containerd_store:
+            raise EngineKitError(
+                f"engine {self.spec}: digest references cannot be written into"
+                " the containerd image store"
+            )
         directory = self._dir()
         process = self._process
         assert process is not None
@@ -439,7 +811,10 @@ class Engine:
     def _spawn(self, log_mode: str) -> None:
         """Start dockerd in a session of its own, output to the log, stdin from /dev/null."""
         directory = self._dir()
-        env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
+        path = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        if self.spec.bin_dir is not None:
+            path = f"{self.spec.bin_dir}:{path}"
+        env = {"PATH": path, **self.spec.proxy_environment}
         with open(directory / "dockerd.log", log_mode) as log:
             self._process = subprocess.Popen(
                 self._command,
@@ -490,6 +865,7 @@ class Engine:
             return
         began = time.monotonic()
         problems: list[str] = []
+        ids = container_ids(directory)
         if self._client is not None:
             with contextlib.suppress(Exception):
                 self._client.close()
@@ -510,14 +886,29 @@ class Engine:
                 process.kill()
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     process.wait(10)
-        # containerd runs in a session of its own; shims and container processes too.
+        # containerd runs in a session of its own; shims and container processes
+        # too. A paused container's processes end only once thawed.
+        ids |= container_ids(directory)
         for _ in range(3):
-            leftover = processes_under(directory)
+            leftover = processes_under(directory, ids)
             if not leftover:
                 break
-            _end_processes(leftover, timeout=10.0)
+            _thaw(cgroups_of(ids))
+            # Container processes ignore SIGTERM as PID 1 (rm -f kills them too).
+            in_containers = _in_cgroups(leftover, ids)
+            _end_processes(in_containers, timeout=10.0, first=signal.SIGKILL)
+            _end_processes(leftover - in_containers, timeout=10.0)
         else:
-            problems.append(f"processes left: {sorted(processes_under(directory))}")
+            problems.append(f"processes left: {sorted(processes_under(directory, ids))}")
+        # runc removes a container's cgroups when it deletes the container; not
+        # when its shim was killed.
+        for path in cgroups_of(ids):
+            try:
+                os.rmdir(path)
+            except FileNotFoundError:
+                pass
+            except OSError as error:
+                problems.append(f"cgroup {path}: {error.strerror}")
         for point in mounts_under(directory):
             try:
                 _umount_lazy(point)
@@ -611,26 +1002,8 @@ class Engine:
         Every step leaves an intermediate image, as with the classic builder.
         ``tag`` may be one reference or several; all are applied.
         """
-        steps = list(instructions)
-        if steps and steps[0].split(None, 1)[0].upper() == "FROM":
-            if base is not None:
-                raise EngineKitError("give either base= or a FROM instruction, not both")
-            dockerfile = steps
-        elif base is not None:
-            dockerfile = [f"FROM {base}", *steps]
-        else:
-            dockerfile = ["FROM scratch", "COPY rootfs/ /", *steps]
-        context = io.BytesIO()
-        with tarfile.open(fileobj=context, mode="w") as archive:
-            _tar_add(archive, "Dockerfile", ("\n".join(dockerfile) + "\n").encode(), 0o644)
-            _tar_add(archive, "rootfs/bin", b"", 0o755, tarfile.DIRTYPE)
-            _tar_add(archive, "rootfs/bin/busybox", self._busybox_bytes(), 0o755)
-            _tar_add(archive, "busybox", b"", 0o755, tarfile.LNKTYPE, "rootfs/bin/busybox")
-            for name, data in sorted((files or {}).items()):
-                if name in ("Dockerfile", "busybox") or name.split("/")[0] == "rootfs":
-                    raise EngineKitError(f"context file name {name!r} is reserved")
-                _tar_add(archive, name, data, 0o644)
-        context.seek(0)
+        dockerfile = _dockerfile(instructions, base)
+        context = self._context(dockerfile, files)
         tags = [tag] if isinstance(tag, str) else list(tag or [])
         image_id: str | None = None
         messages: list[str] = []
@@ -659,6 +1032,100 @@ class Engine:
         for extra in tags[1:]:
             self.tag(image_id, extra)
         return image_id
+
+    def build_buildkit(
+        self,
+        dockerfile_lines: Sequence[str],
+        files: Mapping[str, bytes] | None = None,
+        tag: str | Sequence[str] | None = None,
+        base: str | None = None,
+        *,
+        nocache: bool = False,
+        labels: Mapping[str, str] | None = None,
+    ) -> str:
+        """Build with BuildKit through the API; return the image id ``sha256:…``.
+
+        ``POST /build?version=2&networkmode=none&t=TAG…`` with the same tar
+        context and Dockerfile conventions as :meth:`build` (what ``docker
+        build`` does by default since 23.0, minus the session). Without
+        ``networkmode=none`` a ``RUN`` step fails on a daemon without a bridge.
+        The image id arrives in an ``aux`` message (``moby.image.id``).
+        BuildKit reads ``FROM 0123456789ab`` (a short id) as a remote name and
+        would look it up, so a ``FROM`` of a hex string is refused here: give
+        ``scratch`` or a local tag. BuildKit leaves no intermediate images;
+        its build cache holds the layers (``builder_prune``).
+        """
+        if not self.spec.buildkit_tar_context:
+            raise EngineKitError(
+                f"engine {self.spec} cannot build a tar context with BuildKit (moby/moby#47717)"
+            )
+        dockerfile = _dockerfile(dockerfile_lines, base)
+        for line in dockerfile:
+            words = line.split()
+            if words and words[0].upper() == "FROM" and len(words) > 1:
+                name = words[1].removeprefix("sha256:")
+                if len(name) >= 4 and all(c in "0123456789abcdef" for c in name):
+                    raise EngineKitError(
+                        f"BuildKit would look {words[1]!r} up in a registry: FROM a local tag"
+                    )
+        context = self._context(dockerfile, files)
+        tags = [tag] if isinstance(tag, str) else list(tag or [])
+        params: dict[str, Any] = {
+            "version": "2",
+            "networkmode": "none",
+            "rm": "1",
+            "forcerm": "1",
+        }
+        if tags:
+            params["t"] = tags
+        if nocache:
+            params["nocache"] = "1"
+        if labels:
+            params["labels"] = json.dumps(dict(labels))
+        response = self.api._post(
+            self.api._url("/build"),
+            params=params,
+            data=context.getvalue(),
+            headers={"Content-Type": "application/x-tar"},
+            stream=True,
+            timeout=None,
+        )
+        self.api._raise_for_status(response)
+        image_id: str | None = None
+        errors: list[str] = []
+        for event in self.api._stream_helper(response, decode=True):
+            if "error" in event:
+                errors.append(str(event["error"]))
+            aux = event.get("aux")
+            if event.get("id") == "moby.image.id" and isinstance(aux, dict) and "ID" in aux:
+                image_id = str(aux["ID"])
+        if errors:
+            raise EngineKitError(f"BuildKit build failed: {'; '.join(errors)}\n{dockerfile}")
+        if image_id is None:
+            raise EngineKitError(f"BuildKit build reported no image id\n{dockerfile}")
+        return image_id
+
+    def builder_prune(self, all: bool = False) -> dict[str, Any]:
+        """``docker builder prune [-a]`` (``POST /build/prune``): the engine's answer."""
+        params = {"all": "true"} if all else {}
+        response = self.api._post(self.api._url("/build/prune"), params=params, timeout=None)
+        result: dict[str, Any] = self.api._result(response, True)
+        return result
+
+    def _context(self, dockerfile: Sequence[str], files: Mapping[str, bytes] | None) -> io.BytesIO:
+        """The tar build context: Dockerfile, busybox (also in ``rootfs/``), ``files``."""
+        context = io.BytesIO()
+        with tarfile.open(fileobj=context, mode="w") as archive:
+            _tar_add(archive, "Dockerfile", ("\n".join(dockerfile) + "\n").encode(), 0o644)
+            _tar_add(archive, "rootfs/bin", b"", 0o755, tarfile.DIRTYPE)
+            _tar_add(archive, "rootfs/bin/busybox", self._busybox_bytes(), 0o755)
+            _tar_add(archive, "busybox", b"", 0o755, tarfile.LNKTYPE, "rootfs/bin/busybox")
+            for name, data in sorted((files or {}).items()):
+                if name in ("Dockerfile", "busybox") or name.split("/")[0] == "rootfs":
+                    raise EngineKitError(f"context file name {name!r} is reserved")
+                _tar_add(archive, name, data, 0o644)
+        context.seek(0)
+        return context
 
     def _busybox_bytes(self) -> bytes:
         if self._busybox is None:
@@ -772,6 +1239,18 @@ class Engine:
         """``docker ARGS --format '{{json .}}'`` parsed, one object per line."""
         out = self.cli(*args, "--format", "{{json .}}").stdout
         return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def _dockerfile(instructions: Sequence[str], base: str | None) -> list[str]:
+    """``instructions`` as a whole Dockerfile (see :meth:`Engine.build`)."""
+    steps = list(instructions)
+    if steps and steps[0].split(None, 1)[0].upper() == "FROM":
+        if base is not None:
+            raise EngineKitError("give either base= or a FROM instruction, not both")
+        return steps
+    if base is not None:
+        return [f"FROM {base}", *steps]
+    return ["FROM scratch", "COPY rootfs/ /", *steps]
 
 
 def _remove_all_containers(api: docker.APIClient) -> None:
