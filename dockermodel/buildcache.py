@@ -36,6 +36,8 @@ the ``Shared`` flags sound after images are removed. :func:`prune` is
 
 from __future__ import annotations
 
+import builtins
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -47,6 +49,8 @@ __all__ = ["CachePrune", "holds", "maybe_held", "prune", "record_filter", "still
 
 #: ``record -> its parents``, or ``None`` when the API version does not report them.
 ParentsOf = Callable[[BuildCacheRecord], "tuple[str, ...] | None"]
+
+all_of = builtins.all  # ``all`` is the prune's parameter below
 
 #: Record types a prune without ``all`` keeps. [BK cache/manager.go · cacheManager.pruneOnce]
 _KEPT_TYPES = frozenset({"internal", "frontend"})
@@ -226,28 +230,28 @@ def still_shared(
     layers: Mapping[str, Layer],
     records: Sequence[BuildCacheRecord],
     parents_of: ParentsOf,
-) -> tuple[BuildCacheRecord, ...]:
-    """The records after images were removed, ``Shared`` cleared where it cannot hold any more.
+) -> tuple[tuple[BuildCacheRecord, ...], frozenset[str]]:
+    """The records after images were removed, and the ids whose ``Shared`` flag is unsure.
 
-    A ``Shared`` record stays shared when it may still be a prefix of a
-    remaining image (its chain matches one, as in :func:`maybe_held`) or
-    is an ancestor of such a record. Where the records' parents are not
-    reported the flags are kept unless no image is left. The result is a
-    superset of the engine's ``Shared`` records, so :func:`maybe_held` on it
-    stays sound.
+    Where the records' parents are known a ``Shared`` record stays shared
+    when it may still be a prefix of a remaining image (its chain matches
+    one, as in :func:`holds`) or is an ancestor of such a record; the others
+    turn ``Shared: false``, as the engine turns them. Where parents are not
+    reported the flags are kept and every ``Shared`` record is returned as
+    unsure (the engine may have cleared it), unless no image is left (then
+    none is shared). The flags kept are a superset of the engine's, so
+    :func:`holds` on them stays sound.
     """
     shared = [r for r in records if r.shared]
     if not shared:
-        return tuple(records)
+        return tuple(records), frozenset()
     images = tuple(images)
     if not any(image.layers for image in images):
         keep: set[str] = set()
     elif any(parents_of(r) is None for r in records):
-        return tuple(records)
+        return tuple(records), frozenset(r.id for r in shared)
     else:
-        by_layer, loose_sizes, loose_any, depths = _matches(
-            images, layers, shared, parents_of, records
-        )
+        by_layer, _, _, depths = _matches(images, layers, shared, parents_of, records)
         keep = set().union(*by_layer.values()) if by_layer else set()
         sizes = {layers[c].size for c in by_layer if c in layers}
         for record in shared:
@@ -259,15 +263,14 @@ def still_shared(
         by_id = {r.id: r for r in records}
         stack = list(keep)
         while stack:
-            parents = parents_of(by_id[stack.pop()]) or ()
-            for p in parents:
+            for p in parents_of(by_id[stack.pop()]) or ():
                 if p in by_id and p not in keep:
                     keep.add(p)
                     stack.append(p)
-        del loose_sizes, loose_any
-    return tuple(
+    out = tuple(
         attrs.evolve(r, shared=False) if r.shared and r.id not in keep else r for r in records
     )
+    return out, frozenset()
 
 
 # --------------------------------------------------------------------------
@@ -277,10 +280,18 @@ def still_shared(
 
 @attrs.frozen
 class CachePrune:
-    """What ``POST /build/prune`` removes: record ids in the engine's order, certain and maybe."""
+    """What ``POST /build/prune`` removes.
+
+    ``deleted`` are the ids it reports for sure (the engine's order, as far
+    as known), ``uncertain`` those it may or may not report; ``gone`` the
+    records certainly absent afterwards (``deleted`` and those of
+    ``uncertain`` that are gone either way). ``space`` and ``space_high``
+    bound ``SpaceReclaimed``.
+    """
 
     deleted: tuple[str, ...]
     uncertain: tuple[str, ...]
+    gone: tuple[str, ...]
     space: int
     space_high: int
 
@@ -316,25 +327,8 @@ def record_filter(
         values = args[key]
         if len(values) > 1:
             raise error("filters expect only one value")
-        present: Callable[[BuildCacheRecord], bool]
-        value_of: Callable[[BuildCacheRecord], str | None]
-        if key == "id":
-            value_of = lambda r: r.id or None  # noqa: E731
-        elif key == "type":
-            value_of = lambda r: r.type or None  # noqa: E731
-        elif key == "description":
-            value_of = lambda r: r.description or None  # noqa: E731
-        elif key == "inuse":
-            value_of = lambda r: "" if r.in_use else None  # noqa: E731
-        elif key == "shared":
-            value_of = lambda r: "" if r.shared else None  # noqa: E731
-        elif key == "private":
-            value_of = lambda r: "" if not r.shared else None  # noqa: E731
-        else:
-            value_of = lambda r: None  # noqa: E731
         if not values:
-            present = lambda r, v=value_of: v(r) is not None  # noqa: E731
-            terms.append(present)
+            terms.append(functools.partial(_present, key))
             continue
         value = values[0]
         if _PLAIN_VALUE.match(value) is None:
@@ -346,11 +340,44 @@ def record_filter(
             try:
                 pattern = re.compile(value)
             except re.error:
-                return lambda r: False
-            terms.append(lambda r, v=value_of, p=pattern: p.search(v(r) or "") is not None)
+                return _never
+            terms.append(functools.partial(_id_matches, pattern))
         else:
-            terms.append(lambda r, v=value_of, want=value: v(r) == want)
+            terms.append(functools.partial(_equals, key, value))
     return lambda r: all(term(r) for term in terms)
+
+
+def _field(key: str, record: BuildCacheRecord) -> str | None:
+    """``adaptUsageInfo``: the record's value of ``key``, ``None`` when absent."""
+    if key == "id":
+        return record.id or None
+    if key == "type":
+        return record.type or None
+    if key == "description":
+        return record.description or None
+    if key == "inuse":
+        return "" if record.in_use else None
+    if key == "shared":
+        return "" if record.shared else None
+    if key == "private":
+        return "" if not record.shared else None
+    return None  # "parent" is no field of the adaptor
+
+
+def _present(key: str, record: BuildCacheRecord) -> bool:
+    return _field(key, record) is not None
+
+
+def _equals(key: str, value: str, record: BuildCacheRecord) -> bool:
+    return _field(key, record) == value
+
+
+def _id_matches(pattern: re.Pattern[str], record: BuildCacheRecord) -> bool:
+    return pattern.search(record.id) is not None
+
+
+def _never(record: BuildCacheRecord) -> bool:
+    return False
 
 
 def prune(
@@ -360,6 +387,8 @@ def prune(
     all: bool,
     keep: Callable[[BuildCacheRecord], bool] = lambda r: False,
     match: Callable[[BuildCacheRecord], bool] = lambda r: True,
+    unsure: frozenset[str] = frozenset(),
+    maybe_gone: frozenset[str] = frozenset(),
 ) -> CachePrune:
     """``cacheManager.prune``: ``pruneOnce`` repeated until it removes nothing.
 
@@ -371,38 +400,68 @@ def prune(
     rounds than their parents; within a round the engine's order is that of
     a map walk — here the records' listing order.
 
-    Where parents are not reported (API < 1.42), a candidate is certain
-    when no idle non-shared record is left behind (nothing can keep it as a
-    parent); otherwise the candidates are returned as ``uncertain``.
+    A predicted state may not know a record's ``Shared`` flag (``unsure``)
+    or whether an earlier prune removed it (``maybe_gone``): such records
+    are removed in the highest answer and kept in the lowest. Where parents
+    are not reported (API < 1.42) the candidates are certain when no idle
+    record that is not shared stays behind (nothing could keep one as a
+    parent); otherwise they are uncertain.
     [BK cache/manager.go · cacheManager.prune, cacheManager.pruneOnce]
     """
 
-    def candidate(r: BuildCacheRecord) -> bool:
+    def candidate(r: BuildCacheRecord, shared: bool) -> bool:
         if r.in_use or keep(r) or not match(r):
             return False
-        return all or (r.type not in _KEPT_TYPES and not r.shared)
+        return all or (r.type not in _KEPT_TYPES and not shared)
 
-    chosen = [r for r in records if candidate(r)]
+    def readings(r: BuildCacheRecord) -> tuple[bool, ...]:
+        return (True, False) if r.id in unsure else (r.shared,)
+
+    cand_all = {r.id for r in records if all_of(candidate(r, s) for s in readings(r))}
+    cand_any = {r.id for r in records if any(candidate(r, s) for s in readings(r))}
+    by_id = {r.id: r for r in records}
     if any(parents_of(r) is None for r in records):
-        blockers = [
-            r for r in records if not r.in_use and not r.shared and not candidate(r)
-        ]
-        size = sum(r.size for r in chosen)
-        ids = tuple(r.id for r in chosen)
-        if blockers:
-            return CachePrune((), ids, 0, size)
-        return CachePrune(ids, (), size, size)
+
+        def may_block(r: BuildCacheRecord) -> bool:
+            # an idle record left behind that is not shared could be a child of a candidate
+            return not r.in_use and False in readings(r) and not candidate(r, False)
+
+        listing = [r.id for r in records]
+        if any(may_block(r) for r in records):
+            maybe = tuple(i for i in listing if i in cand_any)
+            return CachePrune((), maybe, (), 0, sum(by_id[i].size for i in maybe))
+        low: tuple[str, ...] = tuple(i for i in listing if i in cand_all)
+        high: tuple[str, ...] = tuple(i for i in listing if i in cand_any)
+    else:
+        low = _rounds(records, parents_of, cand_all)
+        high = _rounds(records, parents_of, cand_any | maybe_gone)
+        high = tuple(i for i in high if i in cand_any)
+    deleted = tuple(i for i in low if i not in maybe_gone)
+    certain = set(deleted)
+    uncertain = tuple(i for i in high if i not in certain)
+    return CachePrune(
+        deleted,
+        uncertain,
+        low,
+        sum(by_id[i].size for i in deleted),
+        sum(by_id[i].size for i in (*deleted, *uncertain)),
+    )
+
+
+def _rounds(
+    records: Sequence[BuildCacheRecord], parents_of: ParentsOf, chosen: set[str]
+) -> tuple[str, ...]:
+    """The ``chosen`` records that go, leaves first: a record goes once no child is left."""
     present = {r.id for r in records}
     children: dict[str, int] = {}
     for r in records:
         for p in parents_of(r) or ():
             if p in present:
                 children[p] = children.get(p, 0) + 1
-    chosen_ids = {r.id for r in chosen}
     by_id = {r.id: r for r in records}
     order = {r.id: k for k, r in enumerate(records)}
     deleted: list[str] = []
-    round_ = [r.id for r in chosen if not children.get(r.id)]
+    round_ = [r.id for r in records if r.id in chosen and not children.get(r.id)]
     while round_:
         round_.sort(key=order.__getitem__)
         deleted.extend(round_)
@@ -411,8 +470,7 @@ def prune(
             for p in parents_of(by_id[rid]) or ():
                 if p in children:
                     children[p] -= 1
-                    if not children[p] and p in chosen_ids:
+                    if not children[p] and p in chosen:
                         following.append(p)
         round_ = following
-    space = sum(by_id[rid].size for rid in deleted)
-    return CachePrune(tuple(deleted), (), space, space)
+    return tuple(deleted)

@@ -73,6 +73,12 @@ class Graph:
     #: (``images[<id>].size``, ``disk_usage.LayersSize``, …): where the
     #: engine's numbers do not follow the rules the model computes with.
     taken: frozenset[str] = attrs.field(default=frozenset(), kw_only=True)
+    #: Build-cache record ids whose ``Shared: true`` a predicted state is
+    #: unsure of (the engine may have cleared it; see
+    #: :func:`dockermodel.removal.apply_plan`). Empty for a state read.
+    cache_unsure: frozenset[str] = attrs.field(default=frozenset(), kw_only=True)
+    #: Build-cache record ids a build-cache prune may or may not have removed.
+    cache_maybe_gone: frozenset[str] = attrs.field(default=frozenset(), kw_only=True)
     #: The engine's ``/version`` document, when known (for snapshots and reports).
     version: Mapping[str, Any] | None = attrs.field(default=None, eq=False, kw_only=True)
     #: The payload document this host was read from, kept for :meth:`dump`.

@@ -137,14 +137,17 @@ class Plan:
     uncertain: tuple[Record, ...] = ()
     #: Chain ids that may or may not leave the disk (reported or silent).
     uncertain_layers: tuple[str, ...] = ()
-    #: Σ DiffSize of :attr:`uncertain_layers`: ``bytes_freed`` is the lowest, this much more the highest.
+    #: Σ DiffSize of :attr:`uncertain_layers` (``bytes_freed`` + this is the highest).
     uncertain_bytes: int = 0
     #: ``None`` when exact, else the ``(lowest, highest)`` ``SpaceReclaimed`` the engine can answer.
     bounds: tuple[int, int] | None = None
     #: Build-cache record ids removed (``builder_prune``), in the engine's order.
     deleted_cache: tuple[str, ...] = ()
-    #: Build-cache record ids that may or may not be removed (parents not reported).
+    #: Build-cache record ids the engine may or may not report removed.
     uncertain_cache: tuple[str, ...] = ()
+    #: Build-cache record ids certainly gone afterwards (``deleted_cache`` and
+    #: uncertain ones that are gone either way).
+    gone_cache: tuple[str, ...] = ()
 
     @property
     def exact(self) -> bool:
@@ -689,7 +692,8 @@ def _bounded(host: Graph, run: Callable[[_State], _P]) -> _P:
         return run(_State(host, certain))
     low = run(_State(host, maybe))
     high = run(_State(host, certain))
-    return _merge(low, high)  # type: ignore[return-value]
+    merged: _P = _merge(low, high)
+    return merged
 
 
 def _merge(low: Any, high: Any) -> Any:
@@ -1090,12 +1094,19 @@ def plan_builder_prune(
     api = host.engine.api
     profile = host.profile
     result = _bc.prune(
-        records, lambda r: profile.cache_parents(r, api), all=all, keep=keep, match=match
+        records,
+        lambda r: profile.cache_parents(r, api),
+        all=all,
+        keep=keep,
+        match=match,
+        unsure=host.cache_unsure,
+        maybe_gone=host.cache_maybe_gone,
     )
     return Plan(
         kind="builder_prune",
         deleted_cache=result.deleted,
         uncertain_cache=result.uncertain,
+        gone_cache=result.gone,
         space_reclaimed=result.space,
         bounds=(result.space, result.space_high) if result.uncertain else None,
     )
@@ -1149,17 +1160,25 @@ def apply_plan(host: _G, plan: Plan) -> _G:
     layers = {c: layer for c, layer in host.layers.items() if c not in freed}
     if host.certainly_held and (deleted or removed):
         # layers only the cache holds stay on disk, outside every image's chain
-        kept = {c for image in images.values() for c in image.layers}
-        kept.update(c for container in containers.values() for c in container.layers)
-        layers = {c: layer for c, layer in layers.items() if c in kept}
+        reachable = {c for image in images.values() for c in image.layers}
+        reachable.update(c for container in containers.values() for c in container.layers)
+        layers = {c: layer for c, layer in layers.items() if c in reachable}
     build_cache = host.build_cache
-    if build_cache is not None and plan.deleted_cache:
-        gone_records = set(plan.deleted_cache)
+    unsure = set(host.cache_unsure)
+    maybe_gone = set(host.cache_maybe_gone)
+    gone_records = set(plan.deleted_cache) | set(plan.gone_cache)
+    if build_cache is not None and gone_records:
         build_cache = tuple(r for r in build_cache if r.id not in gone_records)
+        unsure -= gone_records
+        maybe_gone -= gone_records
+    maybe_gone.update(c for c in plan.uncertain_cache if c not in gone_records)
     if build_cache and deleted:
-        build_cache = host.profile.cache_after_image_removal(
+        build_cache, unsure_shared = host.profile.cache_after_image_removal(
             images.values(), layers, build_cache, host.engine.api
         )
+        unsure = {
+            r.id for r in build_cache if r.shared and (r.id in unsure_shared or r.id in unsure)
+        }
     volumes = host.volumes
     if removed or plan.removed_volumes:
         released: dict[str, int] = {}
@@ -1183,6 +1202,8 @@ def apply_plan(host: _G, plan: Plan) -> _G:
         layers=layers,
         volumes=volumes,
         build_cache=build_cache,
+        cache_unsure=frozenset(unsure),
+        cache_maybe_gone=frozenset(maybe_gone),
         payloads=None,
     )
 

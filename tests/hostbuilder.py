@@ -148,7 +148,7 @@ class HostBuilder:
         history = list(base_img["history"]) if base_img else []
         parent_record: str | None = None
         chain: list[str] = []
-        for k, diff in enumerate(diff_ids):
+        for k in range(len(diff_ids)):
             chain = list(chain_ids(diff_ids[: k + 1]))
             parent_record = self._record(
                 ("local", chain[-1]), parent_record, chain[-1], 0, "from local " + (base or "")

@@ -212,7 +212,9 @@ class Profile:
         records: Sequence[BuildCacheRecord] | None,
         api: int,
     ) -> tuple[frozenset[str], frozenset[str]]:
-        """``(maybe, certain)`` image layers the build cache holds (:func:`dockermodel.buildcache.holds`).
+        """``(maybe, certain)`` image layers the build cache holds.
+
+        See :func:`dockermodel.buildcache.holds`.
 
         Both empty unless :attr:`buildkit_holds_layers`.
         """
@@ -226,14 +228,14 @@ class Profile:
         layers: Mapping[str, Layer],
         records: tuple[BuildCacheRecord, ...],
         api: int,
-    ) -> tuple[BuildCacheRecord, ...]:
-        """The records once images are gone: ``Shared`` cleared where it cannot hold any more.
+    ) -> tuple[tuple[BuildCacheRecord, ...], frozenset[str]]:
+        """The records once images are gone, and the ids whose ``Shared`` flag is unsure.
 
         Only where the cache holds layers (:func:`dockermodel.buildcache.still_shared`);
         elsewhere the records are kept as they are.
         """
         if not self.buildkit_holds_layers:
-            return records
+            return records, frozenset()
         return _buildcache.still_shared(
             images, layers, records, lambda r: self.cache_parents(r, api)
         )
