@@ -171,11 +171,21 @@ def _matches(
     return by_layer, loose_sizes, loose_any, depths
 
 
+def _by_record(by_layer: Mapping[str, frozenset[str]]) -> dict[str, set[str]]:
+    """Record id -> the image layers its chain matches."""
+    out: dict[str, set[str]] = {}
+    for c, held_by in by_layer.items():
+        for rid in held_by:
+            out.setdefault(rid, set()).add(c)
+    return out
+
+
 def holds(
     images: Iterable[Image],
     layers: Mapping[str, Layer],
     records: Sequence[BuildCacheRecord] | None,
     parents_of: ParentsOf,
+    unsure: frozenset[str] = frozenset(),
 ) -> tuple[frozenset[str], frozenset[str]]:
     """``(maybe, certain)``: chain ids of image layers the build cache may hold, and must hold.
 
@@ -191,7 +201,9 @@ def holds(
 
     A ``Shared`` record whose chain is known (one parent each, down to a
     root) holds a layer that is a prefix of some image: when its chain
-    matches exactly one image layer, that layer is certainly held.
+    matches exactly one image layer, that layer is certainly held. Records
+    in ``unsure`` (a predicted state's ``Shared`` flags that may have
+    cleared) count for ``maybe`` only.
     """
     if not records:
         return frozenset(), frozenset()
@@ -200,11 +212,11 @@ def holds(
         return frozenset(), frozenset()
     images = tuple(images)
     by_layer, loose_sizes, loose_any, _ = _matches(images, layers, shared, parents_of, records)
-    by_record: dict[str, set[str]] = {}
-    for c, held_by in by_layer.items():
-        for rid in held_by:
-            by_record.setdefault(rid, set()).add(c)
-    certain = frozenset(next(iter(cs)) for cs in by_record.values() if len(cs) == 1)
+    certain = frozenset(
+        next(iter(cs))
+        for rid, cs in _by_record(by_layer).items()
+        if len(cs) == 1 and rid not in unsure
+    )
     if loose_any:
         return frozenset(by_layer), certain
     maybe = frozenset(
@@ -226,51 +238,72 @@ def maybe_held(
 
 
 def still_shared(
-    images: Iterable[Image],
-    layers: Mapping[str, Layer],
+    before: tuple[Iterable[Image], Mapping[str, Layer]],
+    after: tuple[Iterable[Image], Mapping[str, Layer]],
     records: Sequence[BuildCacheRecord],
     parents_of: ParentsOf,
+    unsure: frozenset[str] = frozenset(),
 ) -> tuple[tuple[BuildCacheRecord, ...], frozenset[str]]:
-    """The records after images were removed, and the ids whose ``Shared`` flag is unsure.
+    """The records after images were removed, and the ids whose ``Shared: true`` is unsure.
 
-    Where the records' parents are known a ``Shared`` record stays shared
-    when it may still be a prefix of a remaining image (its chain matches
-    one, as in :func:`holds`) or is an ancestor of such a record; the others
-    turn ``Shared: false``, as the engine turns them. Where parents are not
-    reported the flags are kept and every ``Shared`` record is returned as
-    unsure (the engine may have cleared it), unless no image is left (then
-    none is shared). The flags kept are a superset of the engine's, so
-    :func:`holds` on them stays sound.
+    ``before`` and ``after`` are the ``(images, layers)`` of the two states.
+    Where the records' parents are known, a record whose chain matched
+    exactly one image layer before (and whose flag was sure) holds that
+    layer: it stays shared for sure when the layer is still an image's. A
+    record whose chain matches a layer of a remaining image may still be
+    shared; one that matches none is not. Ancestors of a shared record are
+    shared. The flags kept are a superset of the engine's; those that may
+    have cleared are returned as unsure. Where parents are not reported
+    every kept flag is unsure. With no image left, no record is shared.
     """
     shared = [r for r in records if r.shared]
     if not shared:
         return tuple(records), frozenset()
-    images = tuple(images)
-    if not any(image.layers for image in images):
-        keep: set[str] = set()
+    after_images = tuple(after[0])
+    possible: set[str] = set()
+    certain: set[str] = set()
+    if not any(image.layers for image in after_images):
+        pass
     elif any(parents_of(r) is None for r in records):
         return tuple(records), frozenset(r.id for r in shared)
     else:
-        by_layer, _, _, depths = _matches(images, layers, shared, parents_of, records)
-        keep = set().union(*by_layer.values()) if by_layer else set()
+        before_by_layer, _, _, _ = _matches(
+            tuple(before[0]), before[1], shared, parents_of, records
+        )
+        remaining = {c for image in after_images for c in image.layers}
+        for rid, cs in _by_record(before_by_layer).items():
+            if len(cs) == 1 and rid not in unsure and next(iter(cs)) in remaining:
+                certain.add(rid)
+        by_layer, _, _, depths = _matches(after_images, after[1], shared, parents_of, records)
+        possible = set().union(*by_layer.values()) if by_layer else set()
+        layers = after[1]
         sizes = {layers[c].size for c in by_layer if c in layers}
         for record in shared:
             if depths.get(record.id) is None and (
                 (record.size == 0 and by_layer) or record.size in sizes
             ):
-                keep.add(record.id)
-        # markAllParentsShared: the ancestors of a shared record are shared
+                possible.add(record.id)
         by_id = {r.id: r for r in records}
-        stack = list(keep)
-        while stack:
-            for p in parents_of(by_id[stack.pop()]) or ():
-                if p in by_id and p not in keep:
-                    keep.add(p)
-                    stack.append(p)
+        certain = _with_ancestors(certain, by_id, parents_of)
+        possible = _with_ancestors(possible | certain, by_id, parents_of)
     out = tuple(
-        attrs.evolve(r, shared=False) if r.shared and r.id not in keep else r for r in records
+        attrs.evolve(r, shared=False) if r.shared and r.id not in possible else r for r in records
     )
-    return out, frozenset()
+    return out, frozenset(possible - certain)
+
+
+def _with_ancestors(
+    ids: set[str], by_id: Mapping[str, BuildCacheRecord], parents_of: ParentsOf
+) -> set[str]:
+    """``markAllParentsShared``: ``ids`` and every record they descend from."""
+    out = set(ids)
+    stack = list(ids)
+    while stack:
+        for p in parents_of(by_id[stack.pop()]) or ():
+            if p in by_id and p not in out:
+                out.add(p)
+                stack.append(p)
+    return out
 
 
 # --------------------------------------------------------------------------

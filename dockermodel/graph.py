@@ -94,7 +94,7 @@ class Graph:
     @cached_property
     def _cache_holds(self) -> tuple[frozenset[str], frozenset[str]]:
         return self.profile.cache_holds(
-            self.images.values(), self.layers, self.build_cache, self.engine.api
+            self.images.values(), self.layers, self.build_cache, self.engine.api, self.cache_unsure
         )
 
     @property

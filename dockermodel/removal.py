@@ -1174,11 +1174,13 @@ def apply_plan(host: _G, plan: Plan) -> _G:
     maybe_gone.update(c for c in plan.uncertain_cache if c not in gone_records)
     if build_cache and deleted:
         build_cache, unsure_shared = host.profile.cache_after_image_removal(
-            images.values(), layers, build_cache, host.engine.api
+            (host.images.values(), host.layers),
+            (images.values(), layers),
+            build_cache,
+            host.engine.api,
+            frozenset(unsure),
         )
-        unsure = {
-            r.id for r in build_cache if r.shared and (r.id in unsure_shared or r.id in unsure)
-        }
+        unsure = set(unsure_shared)
     volumes = host.volumes
     if removed or plan.removed_volumes:
         released: dict[str, int] = {}

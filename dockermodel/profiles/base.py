@@ -211,23 +211,26 @@ class Profile:
         layers: Mapping[str, Layer],
         records: Sequence[BuildCacheRecord] | None,
         api: int,
+        unsure: frozenset[str] = frozenset(),
     ) -> tuple[frozenset[str], frozenset[str]]:
         """``(maybe, certain)`` image layers the build cache holds.
 
-        See :func:`dockermodel.buildcache.holds`.
-
-        Both empty unless :attr:`buildkit_holds_layers`.
+        See :func:`dockermodel.buildcache.holds`; both empty unless
+        :attr:`buildkit_holds_layers`.
         """
         if not self.buildkit_holds_layers or not records:
             return frozenset(), frozenset()
-        return _buildcache.holds(images, layers, records, lambda r: self.cache_parents(r, api))
+        return _buildcache.holds(
+            images, layers, records, lambda r: self.cache_parents(r, api), unsure
+        )
 
     def cache_after_image_removal(
         self,
-        images: Iterable[Image],
-        layers: Mapping[str, Layer],
+        before: tuple[Iterable[Image], Mapping[str, Layer]],
+        after: tuple[Iterable[Image], Mapping[str, Layer]],
         records: tuple[BuildCacheRecord, ...],
         api: int,
+        unsure: frozenset[str] = frozenset(),
     ) -> tuple[tuple[BuildCacheRecord, ...], frozenset[str]]:
         """The records once images are gone, and the ids whose ``Shared`` flag is unsure.
 
@@ -237,5 +240,5 @@ class Profile:
         if not self.buildkit_holds_layers:
             return records, frozenset()
         return _buildcache.still_shared(
-            images, layers, records, lambda r: self.cache_parents(r, api)
+            before, after, records, lambda r: self.cache_parents(r, api), unsure
         )
