@@ -351,7 +351,7 @@ class HostBuilder:
             }
             history[iid] = [
                 {"Id": "<missing>", "Created": h["Created"], "CreatedBy": h["CreatedBy"],
-                 "Tags": None, "Size": h["Size"], "Comment": ""}
+                 "Tags": None, "Size": h["Size"], "Comment": h.get("Comment", "")}
                 for h in reversed(img["history"])
             ]
         containers = sorted(self.containers, key=lambda c: -c["Created"])
