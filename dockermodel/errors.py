@@ -3,7 +3,9 @@
 Three families:
 
 * :class:`InvalidReference` (a :class:`ValueError`) and its subclasses, one per
-  error of distribution/reference v0.6 and go-digest. The first line of
+  error of distribution/reference v0.6 and go-digest (docker/distribution
+  v2.8.1, which Engine 20.10 vendors, has the same errors; only the text of
+  :class:`RepositoryNameNotLowercase` differs). The first line of
   ``str(error)`` is the engine's message exactly; later lines may show the
   input with a caret under the offending part.
 * :class:`EngineError` and its subclasses :class:`NotFound`,
@@ -173,6 +175,10 @@ class RepositoryNameNotLowercase(InvalidReference):
 
     A formatted error of ``ParseNormalizedNamed``; it is *not*
     :class:`ReferenceInvalidFormat` although its text starts the same way.
+    docker/distribution v2.8.1 (Engine 20.10) names no repository: its text
+    is the class default, ``invalid reference format: repository name must
+    be lowercase`` [docker/distribution reference/normalize.go ·
+    ParseNormalizedNamed at v2.8.1].
     """
 
     default_message = "invalid reference format: repository name must be lowercase"

@@ -84,9 +84,13 @@ def test_payloads_are_the_engines_bodies(
         "containers",
         "system_df",
         "version",
+        "api_version",
+        "image_store",
         "info",
     ]
     api = engine.api
+    assert payloads["api_version"] == engine.client.api.api_version
+    assert payloads["image_store"] == engine.spec.store
     # Images created in the same second come in no fixed order (the engine
     # sorts by Created only, and not stably): compare in Id order.
     assert _by_id(payloads["images_all"]) == _by_id(api.images(all=True))
@@ -120,6 +124,8 @@ def test_optional_reads_can_be_turned_off(
         "image_history",
         "containers",
         "version",
+        "api_version",
+        "image_store",
     ]
 
 

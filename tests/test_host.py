@@ -330,6 +330,14 @@ def test_find_image_unique_prefixes_of_any_length() -> None:
         ("NoSuch", InvalidArgument, 400,
          "invalid reference format: repository name must be lowercase"),
         ("a@b", InvalidArgument, 400, "invalid reference format"),
+        # v2.8.1: an uppercase first component is not a domain (v0.6: no such image)
+        ("UPPER/x:1", InvalidArgument, 400,
+         "invalid reference format: repository name must be lowercase"),
+        # v2.8.1 has no IPv6 hosts (v0.6: no such image)
+        ("[::1]:5000/x", InvalidArgument, 400, "invalid reference format"),
+        # v2.8.1 counts docker.io/library/ in the 255 (v0.6: the path only)
+        ("a" * 238, InvalidArgument, 400, "repository name must not be more than 255 characters"),
+        ("a" * 237, NotFound, 404, "No such image: " + "a" * 237 + ":latest"),
     ],
 )
 def test_find_image_errors(name: str, error: type[EngineError], status: int, message: str) -> None:

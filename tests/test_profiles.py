@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hostbuilder import HostBuilder
 
-from dockermodel import Conflict, Engine, Host, InvalidArgument, InvalidPayload
+from dockermodel import Conflict, Engine, EngineError, Host, InvalidArgument, InvalidPayload
 from dockermodel.errors import AmbiguousPrefix
 from dockermodel.profiles import (
     EngineVersionWarning,
@@ -327,6 +327,38 @@ def test_ambiguous_container_prefix(version: str, message: str, status: int) -> 
     with pytest.raises(AmbiguousPrefix) as info:
         host.find_container("ab")
     assert (info.value.message, info.value.status) == (message, status)
+
+
+_LOWER_2_8 = "invalid reference format: repository name must be lowercase"
+_TOO_LONG = "repository name must not be more than 255 characters"
+
+
+@pytest.mark.parametrize(
+    ("version", "name", "status", "message"),
+    [
+        # docker/distribution v2.8.1 (docs/reference.md)
+        (V20, "UPPER/x:1", 400, _LOWER_2_8),
+        (V20, "[::1]:5000/x", 400, "invalid reference format"),
+        (V20, "a" * 238, 400, _TOO_LONG),
+        (V20, "Foo", 400, _LOWER_2_8),
+        # Engine 23.0-24.x vendor docker/distribution v2.8 too (moby v24.0.9 vendor.mod)
+        ("24.0.9", "UPPER/x:1", 400, _LOWER_2_8),
+        ("23.0.6", "a" * 238, 400, _TOO_LONG),
+        # distribution/reference v0.6 (what real 26.1.5 and 28.5.2 answered)
+        (V26, "UPPER/x:1", 404, "No such image: UPPER/x:1"),
+        (V28, "[::1]:5000/x", 404, "No such image: [::1]:5000/x:latest"),
+        (V26, "a" * 238, 404, f"No such image: {'a' * 238}:latest"),
+        (V28, "Foo", 400,
+         "invalid reference format: repository name (library/Foo) must be lowercase"),
+    ],
+)
+def test_lookups_parse_names_with_the_engines_reference_version(
+    version: str, name: str, status: int, message: str
+) -> None:
+    host, _ = _classic_web(version)
+    with pytest.raises(EngineError) as info:
+        host.find_image(name)
+    assert (info.value.status, info.value.message) == (status, message)
 
 
 @pytest.mark.parametrize(

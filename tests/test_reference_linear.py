@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import pytest
 
+from dockermodel import _reference_v2_8 as v2_8
 from dockermodel import errors
 from dockermodel.reference import (
     parse,
@@ -35,6 +36,7 @@ HOSTILE: list[tuple[str, Callable[[int], str]]] = [
     ("x@a+", lambda n: "x@" + "a+" * n),
     ("[a:", lambda n: "[" + "a:" * n),
     ("long valid domain", lambda n: "a" * (2 * n) + ".io/x"),
+    ("A/+a", lambda n: "A/" * n + "a"),
 ]
 
 PARSERS: list[Callable[[str], object]] = [
@@ -44,7 +46,17 @@ PARSERS: list[Callable[[str], object]] = [
     parse_any_reference,
     parse_docker_ref,
     with_name,
+    # the docker/distribution v2.8.1 parser of Engine 20.10 lookups
+    v2_8.parse,
+    v2_8.parse_normalized_named,
+    v2_8.parse_named,
+    v2_8.parse_any_reference,
 ]
+
+
+def _parser_id(function: Callable[[str], object]) -> str:
+    prefix = "v2_8." if function.__module__ == v2_8.__name__ else ""
+    return prefix + function.__name__
 
 SMALL = 2_000  # repetitions: 4,000-6,000 characters; 8x that at the large size
 RUNS = 5
@@ -65,7 +77,7 @@ def _best_time(function: Callable[[str], object], text: str) -> float:
     return best
 
 
-@pytest.mark.parametrize("function", PARSERS, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("function", PARSERS, ids=_parser_id)
 @pytest.mark.parametrize(("label", "make"), HOSTILE, ids=[label for label, _ in HOSTILE])
 def test_growth_is_linear(
     function: Callable[[str], object], label: str, make: Callable[[int], str]
@@ -88,3 +100,19 @@ def test_a_100k_input_gets_the_engine_answer() -> None:
         parse("aa/" + "A" * 100_000)
     long_domain = "a" * 100_000 + ".io/x"
     assert parse(long_domain).domain == "a" * 100_000 + ".io"
+
+
+def test_a_100k_input_gets_the_engine_20_10_answer() -> None:
+    with pytest.raises(errors.ReferenceInvalidFormat):
+        v2_8.parse_any_reference("a." * 50_000)
+    with pytest.raises(errors.NameTooLong):
+        v2_8.parse_any_reference("a/" * 50_000 + "a")
+    with pytest.raises(errors.NameContainsUppercase):
+        v2_8.parse("aa/" + "A" * 100_000)
+    with pytest.raises(errors.ReferenceInvalidFormat):
+        v2_8.parse_any_reference("[" + "a:" * 50_000 + "]/x")
+    with pytest.raises(errors.RepositoryNameNotLowercase):
+        v2_8.parse_any_reference("A/" * 50_000 + "a")
+    # v2.8.1 counts the domain: a long valid domain is too long a name
+    with pytest.raises(errors.NameTooLong):
+        v2_8.parse("a" * 100_000 + ".io/x")

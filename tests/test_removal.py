@@ -212,6 +212,12 @@ RMI_CASES: list[tuple[str, Callable[[World], None], str, bool, bool, Any]] = [
      (NotFound, "No such image: sha256:ffff")),
     ("upper case", _nothing, "Bad", False, True,
      (InvalidArgument, "invalid reference format: repository name must be lowercase")),
+    ("upper case first component (v2.8.1: not a domain)", _nothing, "UPPER/x:1", False, True,
+     (InvalidArgument, "invalid reference format: repository name must be lowercase")),
+    ("IPv6 host (v2.8.1: not in the grammar)", _nothing, "[::1]:5000/x", False, True,
+     (InvalidArgument, "invalid reference format")),
+    ("name over 255 with docker.io/ (v2.8.1)", _nothing, "x/" + "a" * 244, False, True,
+     (InvalidArgument, "repository name must not be more than 255 characters")),
     ("blank", _nothing, "", False, True, (InvalidArgument, "image name cannot be blank")),
 ]
 

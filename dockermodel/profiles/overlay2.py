@@ -28,7 +28,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
 
-from ..errors import AmbiguousPrefix, Conflict, InvalidArgument
+from .. import _reference_v2_8
+from .. import reference as _ref
+from ..errors import AmbiguousPrefix, Conflict, InvalidArgument, InvalidReference
 from ..model import BuildCacheRecord
 from .base import Engine, Profile
 
@@ -46,6 +48,19 @@ class Overlay2(Profile):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.image_mounts_are_use = engine.release >= (28, 0, 0)
+
+    def parse_lookup(self, text: str) -> _ref.Reference | _ref.DigestReference:
+        """Engines 23.0–24.x vendor docker/distribution v2.8 (as 20.10), later ones
+        distribution/reference (v0.5 in 25.0–26.1 upstream, v0.6 from 27.0; Debian's
+        26.1.5 is built with v0.6 and answers as v0.6). See ``docs/reference.md``.
+        [moby v24.0.9 vendor.mod] [moby v28.5.2 vendor.mod]
+        """
+        if self.engine.release < (25, 0, 0):
+            try:
+                return _reference_v2_8.parse_any_reference(text)
+            except InvalidReference as exc:
+                raise InvalidArgument(exc.message) from None
+        return super().parse_lookup(text)
 
     def df_image_entry(self, entry: dict[str, Any], api: int) -> dict[str, Any]:
         """df entries skip the list's API conversion: empty lists are ``null``, no markers.
