@@ -118,7 +118,7 @@ def test_no_shared_record_means_nothing_is_held(records: Any, cache: str) -> Non
 
 @pytest.mark.parametrize("version", ["20.10.24", "28.5.2/containerd"])
 def test_engines_whose_cache_holds_no_layer(version: str) -> None:
-    d, ids = m54("1.41", version="20.10.24" if version == "20.10.24" else V28)
+    d, _ = m54("1.41", version="20.10.24" if version == "20.10.24" else V28)
     engine = None if version == "20.10.24" else "28.5.2/containerd@1.51"
     host = Host.from_api(d.payloads(), engine=engine)
     assert host.maybe_held == frozenset()
@@ -184,7 +184,7 @@ def _ids(d: HostBuilder, *, shared: bool | None = None, context: bool | None = N
 
 @pytest.mark.parametrize("api", ["1.51", "1.41"])
 def test_builder_prune_keeps_shared_records(api: str) -> None:
-    d, ids = m54(api)
+    d, _ = m54(api)
     host = d.host()
     plan = host.plan_builder_prune()
     contexts = _ids(d, context=True)
@@ -216,7 +216,7 @@ def test_builder_prune_all_then_everything_is_exact(api: str) -> None:
 
 
 def test_builder_prune_goes_leaves_first_with_parents() -> None:
-    d, ids = m54("1.51")
+    d, _ = m54("1.51")
     for image in list(d.images):
         d.remove_image(image)
     host = d.host()
@@ -348,7 +348,7 @@ def _truly_freed(d: HostBuilder, host: Host, deleted: set[str]) -> set[str]:
 @settings(max_examples=150, deadline=None)
 @given(worlds(), st.data())
 def test_the_engine_answer_lies_within_the_bounds(world: Any, data: Any) -> None:
-    d, made = world
+    d, _ = world
     host = d.host()
     truth_held = d.held_layers() & set(host.layers)
     assert host.certainly_held <= truth_held <= host.maybe_held
