@@ -11,6 +11,8 @@
     rmi [-f] [--no-prune] REF...     what docker rmi would print (nothing is removed)
     prune images [-a] [--filter K=V] what docker image prune -f would print
     prune containers [--filter K=V]  what docker container prune -f would print
+    prune builder [-a] [--filter K=V]
+                                     what docker builder prune -f would print
     parse REF...                     how the engine normalizes image references
     snapshot save FILE               record the state as a snapshot file ("-": stdout)
 
@@ -182,8 +184,9 @@ def _read_engine(command: str) -> Host:
 
     The adapter shows a progress line on stderr when stderr is a terminal and
     the read takes a while. ``GET /system/df`` (volumes and build cache; it
-    costs what ``docker system df`` costs) is read only for ``df`` and
-    ``snapshot``; a snapshot asks for every image's full inspect body and
+    costs what ``docker system df`` costs) is read for ``df``, ``snapshot``
+    and the predictions (the build cache decides which layers a removal
+    frees on Engine 23+); a snapshot asks for every image's full inspect body and
     history (no cache), not only what the sizes need.
     """
     from .engine import read_payloads
@@ -193,7 +196,8 @@ def _read_engine(command: str) -> Host:
         None,
         history="all" if complete else "needed",
         cache=not complete,
-        system_df=command in ("df", "snapshot"),
+        # the build cache: what it holds bounds the removals of Engine 23+
+        system_df=command in ("df", "snapshot", "rmi", "prune"),
     )
     return Host.from_api(payloads)
 
@@ -305,12 +309,14 @@ def _cmd_rmi(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     """
     records: list[dict[str, Any]] = []
     errors: list[EngineError] = []
+    plans = []
     for name in args.refs:
         try:
             plan = _plan_rmi(host, name, args.force, not args.no_prune)
         except EngineError as refused:
             errors.append(refused)
             continue
+        plans.append(plan)
         body = plan.to_api()
         records.extend(body)
         if args.format != "json":
@@ -318,6 +324,7 @@ def _cmd_rmi(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
         host = host.apply(plan)
     if args.format == "json":
         streams.json(records)
+    _note_uncertain(streams, plans)
     streams.err.write("".join(render.daemon_error(e.message) for e in errors))
     fatal = any(not isinstance(e, NotFound) or not args.force for e in errors)
     return EXIT_ENGINE_ERROR if fatal else EXIT_OK
@@ -330,14 +337,42 @@ def _plan_rmi(host: Host, name: str, force: bool, prune: bool) -> Any:
     return host.plan_rmi(name, force=force, prune=prune)
 
 
+def _note_uncertain(streams: _Streams, plans: Sequence[Any]) -> None:
+    """One stderr line when what the engine answers depends on what its build cache holds."""
+    layers = sum(len(p.uncertain) for p in plans)
+    records = sum(len(p.uncertain_cache) for p in plans)
+    if not layers and not records:
+        return
+    low = sum(p.space_reclaimed for p in plans)
+    high = sum(p.bounds[1] if p.bounds is not None else p.space_reclaimed for p in plans)
+    if layers:
+        what = (
+            f"{layers} more layer{'s' if layers != 1 else ''} may be deleted "
+            f"(BuildKit's build cache may hold {'it' if layers == 1 else 'them'})"
+        )
+    else:
+        what = (
+            f"{records} more build-cache record{'s' if records != 1 else ''} may be deleted "
+            "(the engine's API version does not list the records' parents)"
+        )
+    streams.note(
+        f"not exact: {what}; space reclaimed between "
+        f"{render.human_size(low)} and {render.human_size(high)}"
+    )
+
+
 def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
-    from .removal import plan_container_prune, plan_image_prune
+    from .removal import plan_builder_prune, plan_container_prune, plan_image_prune
 
     filters = _filters(args.filter)
     if args.what == "images":
         plan = plan_image_prune(host, all=args.all, filters=filters, now=args.now)
         document = plan.to_api()
         text = render.image_prune_output(document)
+    elif args.what == "builder":
+        plan = plan_builder_prune(host, all=args.all, filters=filters, now=args.now)
+        document = plan.to_api()
+        text = render.builder_prune_output(document)
     else:
         plan = plan_container_prune(host, filters=filters, now=args.now)
         document = plan.to_api()
@@ -346,6 +381,7 @@ def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
         streams.json(document)
     else:
         streams.out.write(text)
+    _note_uncertain(streams, [plan])
     return EXIT_OK
 
 
@@ -500,7 +536,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_format(rmi)
 
     prune = _command(commands, "prune", "What a prune would print. Nothing is removed.")
-    targets = prune.add_subparsers(dest="what", metavar="{images,containers}", required=True)
+    targets = prune.add_subparsers(
+        dest="what", metavar="{images,containers,builder}", required=True
+    )
     prune_images = _command(targets, "images", "What 'docker image prune -f [-a]' would print.")
     prune_images.add_argument("-a", "--all", action="store_true", help="all unused images")
     _add_filter(prune_images, "images")
@@ -510,6 +548,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_filter(prune_containers, "containers")
     _add_format(prune_containers)
+    prune_builder = _command(
+        targets, "builder", "What 'docker builder prune -f [-a]' would print."
+    )
+    prune_builder.add_argument(
+        "-a", "--all", action="store_true", help="every unused record, not only dangling ones"
+    )
+    _add_filter(prune_builder, "build-cache records")
+    _add_format(prune_builder)
 
     parse = _command(commands, "parse", "Normalize image references as the engine does.")
     parse.add_argument("refs", nargs="+", metavar="REF")
