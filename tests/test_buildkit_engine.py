@@ -204,3 +204,40 @@ def test_image_prune_all_keeps_what_the_cache_holds(bk: Any) -> None:
     usage = host.disk_usage()
     assert usage.reclaimable == 0 and usage.reclaimable_bounds is None
     r.image_prune(host, all=True)
+
+
+@pytest.mark.parametrize("all_records", [False, True])
+def test_cli_builder_prune_prints_what_docker_prints(
+    bk: Any, all_records: bool, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """``dockermodel prune builder`` against ``docker builder prune -f`` (CLI 28) on one state.
+
+    The engine lists the records of one round in the order of a map walk, so
+    the ID lines are compared as a set, and children before parents.
+    """
+    from dockermodel import cli
+
+    r = Reader(bk, bk.version.api)
+    r.reset()
+    build_m54(bk)
+    bk.api.remove_image("bkapp:1")
+    host = r.read()
+    saved = tmp_path / "state.json"
+    host.dump(saved)
+    args = ["prune", "builder"] + (["-a"] if all_records else [])
+    assert cli.main(["--snapshot", str(saved), *args]) == 0
+    predicted = capsys.readouterr().out
+    actual = bk.cli("builder", "prune", "-f", *(["-a"] if all_records else [])).stdout
+    head, _, rest = actual.partition("\n")
+    ids, _, total = rest.partition("\n\n")
+    mine_head, _, mine_rest = predicted.partition("\n")
+    mine_ids, _, mine_total = mine_rest.partition("\n\n")
+    assert (head, total) == (mine_head, mine_total) == ("Deleted build cache objects:", total)
+    assert total.startswith("Total reclaimed space: ")
+    assert sorted(ids.split("\n")) == sorted(mine_ids.split("\n"))
+    parents = {rec.id: rec.parents for rec in host.build_cache or ()}
+    position = {rid: k for k, rid in enumerate(ids.split("\n"))}
+    for rid in position:
+        for parent in parents[rid]:
+            if parent in position:
+                assert position[rid] < position[parent]
