@@ -50,9 +50,10 @@ __all__ = ["CachePrune", "holds", "maybe_held", "prune", "record_filter", "still
 #: ``record -> its parents``, or ``None`` when the API version does not report them.
 ParentsOf = Callable[[BuildCacheRecord], "tuple[str, ...] | None"]
 
-all_of = builtins.all  # ``all`` is the prune's parameter below
+_all_of = builtins.all  # ``all`` is the prune's parameter below
 
-#: Record types a prune without ``all`` keeps. [BK cache/manager.go · cacheManager.pruneOnce]
+#: Record types a prune without ``all`` keeps.
+#: [moby v28.5.2 vendor/github.com/moby/buildkit/cache/manager.go · cacheManager.pruneOnce]
 _KEPT_TYPES = frozenset({"internal", "frontend"})
 
 
@@ -351,7 +352,7 @@ def record_filter(
     that the field be present. ``error`` makes the engine's error for a
     value the model cannot read (one BuildKit's filter syntax needs quoted).
     [moby v28.5.2 builder/builder-next/builder.go · toBuildkitPruneInfo]
-    [BK cache/manager.go · adaptUsageInfo]
+    [moby v28.5.2 vendor/github.com/moby/buildkit/cache/manager.go · adaptUsageInfo]
     """
     terms: list[Callable[[BuildCacheRecord], bool]] = []
     for key in _FIELD_FILTERS:
@@ -439,7 +440,8 @@ def prune(
     are not reported (API < 1.42) the candidates are certain when no idle
     record that is not shared stays behind (nothing could keep one as a
     parent); otherwise they are uncertain.
-    [BK cache/manager.go · cacheManager.prune, cacheManager.pruneOnce]
+    [moby v28.5.2 vendor/github.com/moby/buildkit/cache/manager.go · cacheManager.prune,
+    cacheManager.pruneOnce]
     """
 
     def candidate(r: BuildCacheRecord, shared: bool) -> bool:
@@ -450,7 +452,7 @@ def prune(
     def readings(r: BuildCacheRecord) -> tuple[bool, ...]:
         return (True, False) if r.id in unsure else (r.shared,)
 
-    cand_all = {r.id for r in records if all_of(candidate(r, s) for s in readings(r))}
+    cand_all = {r.id for r in records if _all_of(candidate(r, s) for s in readings(r))}
     cand_any = {r.id for r in records if any(candidate(r, s) for s in readings(r))}
     by_id = {r.id: r for r in records}
     if any(parents_of(r) is None for r in records):
