@@ -136,7 +136,7 @@ def build_m54(engine: Any) -> None:
 
 @pytest.mark.parametrize("api_version", ["engine", "1.41"])
 def test_rmi_of_buildkit_images_one_by_one(bk: Any, api_version: str, summary: list[str]) -> None:
-    """The reference experiment (docs/removal.md): rmi leaves the cache's layers, prune frees them."""
+    """The reference experiment (docs/removal.md): rmi keeps the cache's layers, prune frees."""
     version = bk.version.api if api_version == "engine" else api_version
     r = Reader(bk, version)
     r.reset()
