@@ -143,7 +143,8 @@ def _matches(
     ``loose_any`` whether such a record has size 0 (it may hold any layer).
     """
     depths = _depths(all_records, parents_of)
-    index: dict[tuple[int, int], list[BuildCacheRecord]] = {}
+    roots: dict[int, list[str]] = {}  # size -> shared root records
+    children: dict[str, dict[int, list[str]]] = {}  # parent id -> size -> shared children
     loose_sizes: set[int] = set()
     loose_any = False
     for record in shared:
@@ -152,32 +153,58 @@ def _matches(
             if record.size == 0:
                 loose_any = True
             loose_sizes.add(record.size)
-            continue
-        index.setdefault((known[0], record.size), []).append(record)
+        elif known[1] is None:
+            roots.setdefault(record.size, []).append(record.id)
+        else:
+            children.setdefault(known[1], {}).setdefault(record.size, []).append(record.id)
     chain_of = _image_layers(images)
     by_layer: dict[str, frozenset[str]] = {}
+    empty: frozenset[str] = frozenset()
     for c in sorted(chain_of, key=lambda c: chain_of[c][1]):
-        parent, depth = chain_of[c]
+        parent, _ = chain_of[c]
         size = layers[c].size if c in layers else -1
-        candidates = index.get((depth, size), []) + (
-            index.get((depth, 0), []) if size != 0 else []
-        )
         if parent is None:
-            by_layer[c] = frozenset(r.id for r in candidates)
-            continue
-        below = by_layer.get(parent, frozenset())
-        by_layer[c] = frozenset(
-            r.id for r in candidates if (d := depths[r.id]) is not None and d[1] in below
-        )
+            found = roots.get(size, []) + (roots.get(0, []) if size != 0 else [])
+        else:
+            # a record matches when its parent matched the layer below (same depth follows)
+            found = []
+            for below in by_layer.get(parent, empty):
+                sizes = children.get(below)
+                if sizes:
+                    found += sizes.get(size, [])
+                    if size != 0:
+                        found += sizes.get(0, [])
+        by_layer[c] = frozenset(found) if found else empty
     return by_layer, loose_sizes, loose_any, depths
 
 
-def _by_record(by_layer: Mapping[str, frozenset[str]]) -> dict[str, set[str]]:
-    """Record id -> the image layers its chain matches."""
+def _by_record(
+    by_layer: Mapping[str, frozenset[str]],
+    layers: Mapping[str, Layer],
+    depths: Mapping[str, tuple[int, str | None] | None],
+    unsure: frozenset[str],
+) -> dict[str, set[str]]:
+    """Record id -> the image layers it may hold.
+
+    First the layers its chain matches; then, deepest records first, a
+    record's set is narrowed to the layers below those its shared children
+    may hold: a child shared with an image holds a layer of that image, and
+    its parent record the layer below (one record per layer). Children whose
+    flag is unsure, or that match nothing, do not narrow.
+    """
     out: dict[str, set[str]] = {}
     for c, held_by in by_layer.items():
         for rid in held_by:
             out.setdefault(rid, set()).add(c)
+    known = sorted(
+        ((d[0], rid, d[1]) for rid, d in depths.items() if d is not None and rid in out),
+        reverse=True,
+    )
+    for _, rid, parent in known:
+        if parent is None or rid in unsure or parent not in out or not out[rid]:
+            continue
+        below = {layers[c].parent for c in out[rid] if c in layers}
+        out[parent] &= {c for c in below if c is not None}
     return out
 
 
@@ -201,10 +228,12 @@ def holds(
     records below its record, so they are in the set too.
 
     A ``Shared`` record whose chain is known (one parent each, down to a
-    root) holds a layer that is a prefix of some image: when its chain
-    matches exactly one image layer, that layer is certainly held. Records
-    in ``unsure`` (a predicted state's ``Shared`` flags that may have
-    cleared) count for ``maybe`` only.
+    root) holds a layer that is a prefix of some image, and its parent
+    record the layer below: a record may hold only the layers its chain
+    matches that lie below what its shared children may hold. When that
+    leaves one layer, the layer is certainly held. Records in ``unsure`` (a
+    predicted state's ``Shared`` flags that may have cleared) count for
+    ``maybe`` only.
     """
     if not records:
         return frozenset(), frozenset()
@@ -212,20 +241,19 @@ def holds(
     if not shared:
         return frozenset(), frozenset()
     images = tuple(images)
-    by_layer, loose_sizes, loose_any, _ = _matches(images, layers, shared, parents_of, records)
+    by_layer, loose_sizes, loose_any, depths = _matches(
+        images, layers, shared, parents_of, records
+    )
+    by_record = _by_record(by_layer, layers, depths, unsure)
     certain = frozenset(
-        next(iter(cs))
-        for rid, cs in _by_record(by_layer).items()
-        if len(cs) == 1 and rid not in unsure
+        next(iter(cs)) for rid, cs in by_record.items() if len(cs) == 1 and rid not in unsure
     )
     if loose_any:
         return frozenset(by_layer), certain
-    maybe = frozenset(
-        c
-        for c, held_by in by_layer.items()
-        if held_by or (c in layers and layers[c].size in loose_sizes)
-    )
-    return maybe, certain
+    maybe = set().union(*by_record.values()) if by_record else set()
+    if loose_sizes:
+        maybe.update(c for c in by_layer if c in layers and layers[c].size in loose_sizes)
+    return frozenset(maybe), certain
 
 
 def maybe_held(
@@ -268,11 +296,12 @@ def still_shared(
     elif any(parents_of(r) is None for r in records):
         return tuple(records), frozenset(r.id for r in shared)
     else:
-        before_by_layer, _, _, _ = _matches(
+        before_by_layer, _, _, before_depths = _matches(
             tuple(before[0]), before[1], shared, parents_of, records
         )
         remaining = {c for image in after_images for c in image.layers}
-        for rid, cs in _by_record(before_by_layer).items():
+        identified = _by_record(before_by_layer, before[1], before_depths, unsure)
+        for rid, cs in identified.items():
             if len(cs) == 1 and rid not in unsure and next(iter(cs)) in remaining:
                 certain.add(rid)
         by_layer, _, _, depths = _matches(after_images, after[1], shared, parents_of, records)

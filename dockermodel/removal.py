@@ -340,6 +340,14 @@ class _Index:
         self.rc = rc
         #: image ids newest first (``created_ns`` descending, then id): prune's visiting order
         self.newest_first = sorted(images, key=lambda i: (-images[i].created_ns, i))
+        self._image_mounts: dict[str, list[str]] | None = None
+
+    @property
+    def image_mounts(self) -> dict[str, list[str]]:
+        """Image id -> containers mounting it as an ``image`` mount (built on first use)."""
+        if self._image_mounts is None:
+            self._image_mounts = _image_mounts(self.containers)
+        return self._image_mounts
 
 
 _LAST_INDEX: list[tuple[weakref.ref[Graph], _Index]] = []
@@ -575,18 +583,27 @@ def _image_mount_user(state: _State, image_id: str) -> Container | None:
     whose source is the image id as use of the image.
     [moby v28.5.2 daemon/images/image_delete.go · ImageService.ImageDelete]
     """
-    for container in state.containers.values():
+    users = _index(state.host).image_mounts.get(image_id, ())
+    for cid in users:  # newest first; skip containers this plan removed
+        container = state.containers.get(cid)
+        if container is not None:
+            return container
+    return None
+
+
+def _image_mounts(containers: Mapping[str, Container]) -> dict[str, list[str]]:
+    """Image id -> ids of the containers (newest first) with an ``image`` mount of it."""
+    out: dict[str, list[str]] = {}
+    for container in containers.values():
         mounts = container.extra.get("Mounts")
         if not isinstance(mounts, Sequence):
             continue
         for mount in mounts:
-            if (
-                isinstance(mount, Mapping)
-                and mount.get("Type") == "image"
-                and mount.get("Source") == image_id
-            ):
-                return container
-    return None
+            if isinstance(mount, Mapping) and mount.get("Type") == "image":
+                source = mount.get("Source")
+                if isinstance(source, str):
+                    out.setdefault(source, []).append(container.id)
+    return out
 
 
 def _is_image_id_prefix(image_id: str, name: str) -> bool:

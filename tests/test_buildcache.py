@@ -125,9 +125,9 @@ def test_engines_whose_cache_holds_no_layer(version: str) -> None:
     assert host.plan_rmi("bkapp:1").exact
 
 
-def test_equal_sizes_over_zero_size_records_are_ambiguous() -> None:
-    # two local bases with equal layer sizes: the from-local records (size 0) of a build
-    # on one of them match both bases' layers
+def test_a_child_record_pins_down_the_base_it_was_built_on() -> None:
+    # the from-local record (size 0) matches both bases' layers; its child record (30 B)
+    # matches only the layer built on one:1, so the from-local record holds one:1's layer
     d = HostBuilder(engine_version=V28, api_version="1.51")
     one = d.build([500], tag="one:1")[-1]
     two = d.build([500], tag="two:1")[-1]
@@ -135,14 +135,27 @@ def test_equal_sizes_over_zero_size_records_are_ambiguous() -> None:
     host = d.host()
     truth = d.held_layers() & set(host.layers)
     assert truth == {d.chain(one)[0], d.chain(child)[-1]}
-    assert host.certainly_held == {d.chain(child)[-1]}
-    assert host.maybe_held == truth | {d.chain(two)[0]}
+    assert host.certainly_held == host.maybe_held == truth
+    assert host.plan_rmi("two:1").to_api() == [
+        {"Untagged": "two:1"}, {"Deleted": two}, {"Deleted": d.chain(two)[0]}
+    ]
+
+
+def test_a_zero_size_record_alone_is_ambiguous() -> None:
+    # built FROM one:1 with metadata steps only: the from-local record (size 0) has no
+    # child to pin it down, and matches every base layer
+    d = HostBuilder(engine_version=V28, api_version="1.51")
+    one = d.build([500], tag="one:1")[-1]
+    two = d.build([500], tag="two:1")[-1]
+    d.buildkit([None], base=one, tag="child:1")
+    host = d.host()
+    assert d.held_layers() & set(host.layers) == {d.chain(one)[0]}
+    assert host.certainly_held == frozenset()
+    assert host.maybe_held == {d.chain(one)[0], d.chain(two)[0]}
     plan = host.plan_rmi("two:1")
     assert [(r.kind, r.value) for r in plan.records] == [("Untagged", "two:1"), ("Deleted", two)]
     assert [(r.kind, r.value) for r in plan.uncertain] == [("Deleted", d.chain(two)[0])]
     assert plan.bounds == (0, 500)
-    # one:1's layer is held for sure by the child's chain
-    assert host.plan_rmi("one:1").to_api() == [{"Untagged": "one:1"}, {"Deleted": one}]
 
 
 def test_usage_and_helpers_carry_bounds() -> None:
