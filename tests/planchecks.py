@@ -17,12 +17,19 @@ Each returns ``"exact"`` or ``"bounded"`` for the tallies.
 from __future__ import annotations
 
 import collections
+import time
 from typing import Any
 
 from dockermodel.host import Host
 from dockermodel.removal import Plan
 
-__all__ = ["check_builder_prune", "check_image_prune", "check_rmi", "layer_bytes"]
+__all__ = [
+    "check_builder_prune",
+    "check_image_prune",
+    "check_rmi",
+    "layer_bytes",
+    "settle_after_builder_prune",
+]
 
 
 def _pairs(records: list[dict[str, str]] | None) -> list[tuple[str, str]]:
@@ -96,3 +103,22 @@ def check_builder_prune(where: str, plan: Plan, actual: dict[str, Any]) -> str:
     low, high = plan.bounds
     assert low <= actual["SpaceReclaimed"] <= high, (where, plan.bounds, actual)
     return "bounded"
+
+
+def settle_after_builder_prune(engine: Any, seconds: float = 10.0) -> set[str]:
+    """Wait until the layer store stops changing after ``POST /build/prune``; its chain ids.
+
+    The engine answers once the records are gone; the snapshots behind them,
+    and with them the layer-store references they held, are released by a
+    garbage collection that finishes in the background a moment later. A
+    removal sent before that still finds the layers held.
+    """
+    deadline = time.monotonic() + seconds
+    last: set[str] = engine.layerdb_chain_ids()
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now: set[str] = engine.layerdb_chain_ids()
+        if now == last:
+            return now
+        last = now
+    return last
