@@ -81,6 +81,8 @@ class HostParts:
     version: Mapping[str, Any] | None
     engine: Engine
     taken: frozenset[str]
+    cache_unsure: frozenset[str] = frozenset()
+    cache_maybe_gone: frozenset[str] = frozenset()
 
 
 class _ChainCache:
@@ -308,8 +310,35 @@ def _assemble(
     version = doc.get("version")
     if version is not None:
         version = FrozenDict(f.obj(version, "version"))
+    unsure, maybe_gone = _cache_unsure(doc)
     return HostParts(
-        images, containers, layers, volumes, build_cache, version, engine, frozenset(taken)
+        images,
+        containers,
+        layers,
+        volumes,
+        build_cache,
+        version,
+        engine,
+        frozenset(taken),
+        unsure,
+        maybe_gone,
+    )
+
+
+def _cache_unsure(doc: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """Read the optional ``build_cache_unsure`` extension (not an engine body).
+
+    ``{"shared": [record id, …], "maybe_gone": [record id, …]}``: what a
+    predicted state (``Host.apply``) did not know of the build-cache records
+    (``Host.cache_unsure``, ``Host.cache_maybe_gone``), kept by ``dump``.
+    """
+    value = doc.get("build_cache_unsure")
+    if value is None:
+        return frozenset(), frozenset()
+    o = f.obj(value, "build_cache_unsure")
+    return (
+        frozenset(f.strings(o, "shared", "build_cache_unsure")),
+        frozenset(f.strings(o, "maybe_gone", "build_cache_unsure")),
     )
 
 
@@ -551,10 +580,17 @@ def payloads_from_host(host: Graph) -> dict[str, Any]:
     }
     if held:
         doc["held_layers"] = held
+    if host.cache_unsure or host.cache_maybe_gone:
+        doc["build_cache_unsure"] = {
+            "shared": sorted(host.cache_unsure),
+            "maybe_gone": sorted(host.cache_maybe_gone),
+        }
     if host.volumes or host.build_cache is not None:
         doc["system_df"] = {
             "Volumes": [v.to_api() for v in host.volumes],
-            "BuildCache": [r.to_api() for r in host.build_cache]
+            "BuildCache": host.profile.df_build_cache(host.build_cache, host.engine.api)[
+                "BuildCache"
+            ]
             if host.build_cache is not None
             else None,
         }

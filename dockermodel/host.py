@@ -90,6 +90,8 @@ class Host(Graph):
             build_cache=parts.build_cache,
             engine=parts.engine,
             taken=parts.taken,
+            cache_unsure=parts.cache_unsure,
+            cache_maybe_gone=parts.cache_maybe_gone,
             version=parts.version,
             payloads=payloads,
         )

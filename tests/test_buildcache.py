@@ -393,3 +393,19 @@ def test_the_engine_answer_lies_within_the_bounds(world: Any, data: Any) -> None
     plan = host.plan_builder_prune()
     truth = {rid for rid in d.records or {} if rid not in d.shared_records()}
     assert set(plan.deleted_cache) <= truth <= set(plan.deleted_cache) | set(plan.uncertain_cache)
+
+
+def test_a_predicted_state_keeps_what_it_does_not_know(tmp_path: Path) -> None:
+    d, _ = m54("1.41")
+    host = d.host()
+    after = host.apply(host.plan_rmi("bkapp:1"))
+    after = after.apply(after.plan_builder_prune())
+    assert after.cache_unsure and after.cache_maybe_gone
+    saved = tmp_path / "predicted.json"
+    after.dump(saved)
+    again = Host.load(saved)
+    assert again.cache_unsure == after.cache_unsure
+    assert again.cache_maybe_gone == after.cache_maybe_gone
+    assert again.build_cache == after.build_cache
+    assert again.maybe_held == after.maybe_held
+    assert again.plan_builder_prune() == after.plan_builder_prune()
