@@ -26,6 +26,7 @@ from .errors import (
     InvalidPayload,
     InvalidReference,
     NotFound,
+    NotModelled,
     SnapshotError,
 )
 
@@ -64,6 +65,7 @@ __all__ = [
     "InvalidReference",
     "Layer",
     "NotFound",
+    "NotModelled",
     "Plan",
     "SnapshotError",
     "Volume",

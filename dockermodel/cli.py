@@ -5,14 +5,22 @@
     dockermodel [--snapshot FILE | --demo] [--now UNIX_SECONDS] COMMAND ...
 
     df [-v]                          docker system df [-v]
-    images [-a] [--filter K=V] [REPOSITORY[:TAG]]
-                                     docker images [-a]
-    ps [-a] [-s]                     docker ps [-a] [-s]
+    images [-a] [-q] [--filter K=V] [REPOSITORY[:TAG]]
+                                     docker images [-a] [-q]
+    ps [-a] [-s] [-q] [--filter K=V] docker ps [-a] [-s] [-q]
     rmi [-f] [--no-prune] REF...     what docker rmi would print (nothing is removed)
+    rm [-f] [-v] CONTAINER...        what docker rm would print (nothing is removed)
     prune images [-a] [--filter K=V] what docker image prune -f would print
     prune containers [--filter K=V]  what docker container prune -f would print
     prune builder [-a] [--filter K=V]
                                      what docker builder prune -f would print
+    prune volumes [-a] [--filter K=V]
+                                     what docker volume prune -f would print
+    prune system [-a] [--volumes] [--filter K=V]
+                                     what docker system prune -f would print
+    why REF                          every holder of an image, what removing it would do
+    tree [-a]                        the images as a tree of shared layers
+    report -o FILE.html              a self-contained page: treemap, figures, cleanup, why
     parse REF...                     how the engine normalizes image references
     snapshot save FILE               record the state as a snapshot file ("-": stdout)
 
@@ -66,6 +74,7 @@ from .errors import (
     InvalidPayload,
     InvalidReference,
     NotFound,
+    NotModelled,
     SnapshotError,
 )
 from .host import Host
@@ -104,7 +113,7 @@ EXIT_CODES = {
 DEMO_RESOURCE = "data/demo.json"
 
 #: Commands that fall back to the demo snapshot when no engine is reachable.
-_REPORTS = frozenset({"df", "images", "ps"})
+_REPORTS = frozenset({"df", "images", "ps", "tree"})
 
 _PROG = "dockermodel"
 
@@ -179,25 +188,33 @@ def _demo() -> Host:
         raise _Exit(EXIT_SOURCE, f"the {error}; reinstall dockermodel") from None
 
 
-def _read_engine(command: str) -> Host:
+def _needs_system_df(args: argparse.Namespace) -> bool:
+    """Commands that need volumes or the build cache, which only ``/system/df`` shows.
+
+    The predictions need the build cache too: on Engine 23+ (overlay2) what
+    it holds decides which layers a removal frees.
+    """
+    return args.command in ("df", "snapshot", "why", "report", "rmi", "rm", "prune")
+
+
+def _read_engine(args: argparse.Namespace) -> Host:
     """The live engine's state, read with GET requests only.
 
     The adapter shows a progress line on stderr when stderr is a terminal and
     the read takes a while. ``GET /system/df`` (volumes and build cache; it
-    costs what ``docker system df`` costs) is read for ``df``, ``snapshot``
-    and the predictions (the build cache decides which layers a removal
-    frees on Engine 23+); a snapshot asks for every image's full inspect body and
-    history (no cache), not only what the sizes need.
+    costs what ``docker system df`` costs) is read only for the commands
+    that need it (:func:`_needs_system_df`); a snapshot asks for every
+    image's full inspect body and history (no cache), not only what the
+    sizes need.
     """
     from .engine import read_payloads
 
-    complete = command == "snapshot"
+    complete = args.command == "snapshot"
     payloads = read_payloads(
         None,
         history="all" if complete else "needed",
         cache=not complete,
-        # the build cache: what it holds bounds the removals of Engine 23+
-        system_df=command in ("df", "snapshot", "rmi", "prune"),
+        system_df=_needs_system_df(args),
     )
     return Host.from_api(payloads)
 
@@ -230,7 +247,7 @@ def _source(args: argparse.Namespace, streams: _Streams) -> Host:
     if args.demo:
         return _demo()
     try:
-        return _read_engine(args.command)
+        return _read_engine(args)
     except EngineUnreachable as error:
         if args.command not in _REPORTS:
             raise _Exit(EXIT_SOURCE, _unreachable_message(error)) from None
@@ -283,6 +300,8 @@ def _cmd_images(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     summaries = host.list_images(all=args.all, filters=filters)
     if args.format == "json":
         streams.json(summaries)
+    elif args.quiet:
+        streams.out.write(render.images_quiet(summaries, no_trunc=args.no_trunc))
     else:
         streams.out.write(
             render.images_table(summaries, args.now, digests=args.digests, no_trunc=args.no_trunc)
@@ -291,9 +310,13 @@ def _cmd_images(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
 
 
 def _cmd_ps(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
-    containers = host.list_containers(all=args.all)
+    from .container_list import list_containers
+
+    containers = list_containers(host, all=args.all, filters=_filters(args.filter))
     if args.format == "json":
         streams.json(containers)
+    elif args.quiet:
+        streams.out.write(render.ps_quiet(containers, no_trunc=args.no_trunc))
     else:
         streams.out.write(
             render.ps_table(containers, args.now, size=args.size, no_trunc=args.no_trunc)
@@ -361,10 +384,57 @@ def _note_uncertain(streams: _Streams, plans: Sequence[Any]) -> None:
     )
 
 
+def _cmd_rm(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    """Each CONTAINER in turn, on the state the previous ones left, as ``docker rm`` does.
+
+    The CLI strips ``/`` from both ends of each argument and refuses an empty
+    one itself; it prints each removed argument as typed. With ``-f``, "No
+    such container" errors are printed at once and do not fail the command;
+    other errors are printed last, one line each, and the status is 1.
+    [C@v28.2.2 cli/command/container/rm.go · runRm]
+    """
+    removed: list[str] = []
+    documents: list[dict[str, Any]] = []
+    ignored: list[str] = []
+    errors: list[str] = []
+    for name in args.containers:
+        target = name.strip("/")
+        if target == "":
+            errors.append("container name cannot be empty\n")
+            continue
+        try:
+            plan = host.plan_rm(target, force=args.force, volumes=args.volumes)
+        except EngineError as refused:
+            line = render.daemon_error(refused.message)
+            (ignored if args.force and isinstance(refused, NotFound) else errors).append(line)
+            continue
+        removed.append(name)
+        documents.append(
+            {
+                "Name": name,
+                "Id": plan.deleted_containers[0],
+                "RemovedVolumes": list(plan.removed_volumes),
+                "SpaceReclaimed": plan.space_reclaimed,
+                "BytesFreed": plan.bytes_freed,
+            }
+        )
+        host = host.apply(plan)
+    if args.format == "json":
+        streams.json(documents)
+    else:
+        streams.out.write(render.rm_output(removed))
+    streams.err.write("".join(ignored) + "".join(errors))
+    return EXIT_ENGINE_ERROR if errors else EXIT_OK
+
+
 def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     from .removal import plan_builder_prune, plan_container_prune, plan_image_prune
 
     filters = _filters(args.filter)
+    if args.what == "volumes":
+        return _prune_volumes(args, host, streams, filters)
+    if args.what == "system":
+        return _prune_system(args, host, streams, filters)
     if args.what == "images":
         plan = plan_image_prune(host, all=args.all, filters=filters, now=args.now)
         document = plan.to_api()
@@ -382,6 +452,106 @@ def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     else:
         streams.out.write(text)
     _note_uncertain(streams, [plan])
+    return EXIT_OK
+
+
+def _prune_volumes(
+    args: argparse.Namespace, host: Host, streams: _Streams, filters: dict[str, list[str]]
+) -> int:
+    """``docker volume prune -f [-a]``; ``-a`` needs API 1.42, the CLI says so itself."""
+    from .removal import plan_volume_prune, volume_prune_rule
+
+    rule = volume_prune_rule(host)
+    if args.all and not rule.all_filter:
+        version = host.engine.api_version
+        streams.err.write(
+            f'"--all" requires API version 1.42, but the Docker daemon API version is {version}\n'
+        )
+        return EXIT_ENGINE_ERROR
+    document = plan_volume_prune(host, filters, all=args.all, rule=rule).to_api()
+    if args.format == "json":
+        streams.json(document)
+    else:
+        streams.out.write(render.volume_prune_output(document))
+    return EXIT_OK
+
+
+def _prune_system(
+    args: argparse.Namespace, host: Host, streams: _Streams, filters: dict[str, list[str]]
+) -> int:
+    """``docker system prune -f [-a] [--volumes]``: the steps' blocks, then the total.
+
+    A step the engine refuses stops the command after the blocks of the steps
+    before it, without a total, as the CLI does. Steps the model cannot
+    decide (networks; steps that depend on what BuildKit's cache holds) are
+    named on stderr.
+    """
+    from .errors import InvalidArgument
+    from .removal import plan_system_prune
+
+    try:
+        plan = plan_system_prune(
+            host, all=args.all, volumes=args.volumes, filters=filters, now=args.now
+        )
+    except InvalidArgument as refused:  # refused by the CLI before any request
+        streams.err.write(refused.message + "\n")
+        return EXIT_ENGINE_ERROR
+    document = plan.to_api()
+    if args.format == "json":
+        streams.json(document)
+    else:
+        text = render.system_prune_output(document)
+        if plan.refusal is not None:
+            text = text.rpartition("Total reclaimed space:")[0]
+        streams.out.write(text)
+    others = [name for name in plan.unknown if name != "networks"]
+    streams.note(
+        "not predicted: networks (networks are not read; "
+        "docker would also remove custom networks no container uses)"
+        + (
+            f"; not exact: {', '.join(others)} (what BuildKit's build cache holds)"
+            if others
+            else ""
+        )
+    )
+    if plan.refusal is not None:
+        streams.err.write(render.daemon_error(plan.refusal.message))
+        return EXIT_ENGINE_ERROR
+    return EXIT_OK
+
+
+def _cmd_why(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    answer = host.why(args.ref)
+    if args.format == "json":
+        streams.json(answer.to_json())
+    else:
+        streams.out.write(answer.to_text())
+    return EXIT_OK
+
+
+def _cmd_tree(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    from .tree import image_tree, render_tree
+
+    roots = image_tree(host, all=args.all)
+    if args.format == "json":
+        streams.json([root.to_json() for root in roots])
+    else:
+        streams.out.write(render_tree(roots))
+    return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
+    from .report import render_report
+
+    page = render_report(host, now=args.now)
+    try:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(page)
+    except OSError as error:
+        raise _Exit(
+            EXIT_SOURCE, f"cannot write {args.output}: {error.strerror or error}"
+        ) from None
+    streams.note(f"wrote {args.output} ({len(page.encode())} bytes)")
     return EXIT_OK
 
 
@@ -447,7 +617,11 @@ _HOST_COMMANDS: dict[str, Callable[[argparse.Namespace, Host, _Streams], int]] =
     "images": _cmd_images,
     "ps": _cmd_ps,
     "rmi": _cmd_rmi,
+    "rm": _cmd_rm,
     "prune": _cmd_prune,
+    "why": _cmd_why,
+    "tree": _cmd_tree,
+    "report": _cmd_report,
     "snapshot": _cmd_snapshot,
 }
 
@@ -519,6 +693,7 @@ def build_parser() -> argparse.ArgumentParser:
     images.add_argument("-a", "--all", action="store_true", help="include intermediate images")
     images.add_argument("--digests", action="store_true", help="show digests")
     images.add_argument("--no-trunc", action="store_true", help="do not truncate ids")
+    images.add_argument("-q", "--quiet", action="store_true", help="only image ids")
     _add_filter(images, "images")
     images.add_argument("repository", nargs="?", metavar="REPOSITORY[:TAG]")
     _add_format(images)
@@ -527,6 +702,8 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("-a", "--all", action="store_true", help="include stopped containers")
     ps.add_argument("-s", "--size", action="store_true", help="show sizes")
     ps.add_argument("--no-trunc", action="store_true", help="do not truncate output")
+    ps.add_argument("-q", "--quiet", action="store_true", help="only container ids")
+    _add_filter(ps, "containers")
     _add_format(ps)
 
     rmi = _command(commands, "rmi", "What 'docker rmi' would print. Nothing is removed.")
@@ -535,9 +712,15 @@ def build_parser() -> argparse.ArgumentParser:
     rmi.add_argument("refs", nargs="+", metavar="REF")
     _add_format(rmi)
 
+    rm = _command(commands, "rm", "What 'docker rm' would print. Nothing is removed.")
+    rm.add_argument("-f", "--force", action="store_true", help="as docker rm -f")
+    rm.add_argument("-v", "--volumes", action="store_true", help="also anonymous volumes")
+    rm.add_argument("containers", nargs="+", metavar="CONTAINER")
+    _add_format(rm)
+
     prune = _command(commands, "prune", "What a prune would print. Nothing is removed.")
     targets = prune.add_subparsers(
-        dest="what", metavar="{images,containers,builder}", required=True
+        dest="what", metavar="{images,containers,volumes,system,builder}", required=True
     )
     prune_images = _command(targets, "images", "What 'docker image prune -f [-a]' would print.")
     prune_images.add_argument("-a", "--all", action="store_true", help="all unused images")
@@ -548,6 +731,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_filter(prune_containers, "containers")
     _add_format(prune_containers)
+    prune_volumes = _command(targets, "volumes", "What 'docker volume prune -f' would print.")
+    prune_volumes.add_argument(
+        "-a", "--all", action="store_true", help="named volumes too (API 1.42+)"
+    )
+    _add_filter(prune_volumes, "volumes")
+    _add_format(prune_volumes)
+    prune_system = _command(targets, "system", "What 'docker system prune -f' would print.")
+    prune_system.add_argument("-a", "--all", action="store_true", help="all unused images")
+    prune_system.add_argument("--volumes", action="store_true", help="prune volumes too")
+    _add_filter(prune_system, "everything")
+    _add_format(prune_system)
+
+    why = _command(commands, "why", "Why an image is still here, and what removing it would do.")
+    why.add_argument("ref", metavar="REF")
+    _add_format(why)
+
+    tree = _command(commands, "tree", "The images as a tree: own and shared bytes per image.")
+    tree.add_argument("-a", "--all", action="store_true", help="show intermediate images")
+    _add_format(tree)
+
+    report = _command(commands, "report", "Write a self-contained HTML report of the host.")
+    report.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file")
     prune_builder = _command(
         targets, "builder", "What 'docker builder prune -f [-a]' would print."
     )
@@ -600,6 +805,9 @@ def _run(args: argparse.Namespace, streams: _Streams) -> int:
     except EngineError as error:
         streams.err.write(render.daemon_error(error.message))
         return EXIT_ENGINE_ERROR
+    except NotModelled as error:  # a question the library does not answer by guessing
+        streams.note(str(error))
+        return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,7 @@ Every public exception derives from :class:`DockerModelError`.
 from __future__ import annotations
 
 __all__ = [
+    "CONFLICT_KINDS",
     "AmbiguousPrefix",
     "BadPattern",
     "Conflict",
@@ -43,6 +44,7 @@ __all__ = [
     "NameNotCanonical",
     "NameTooLong",
     "NotFound",
+    "NotModelled",
     "ReferenceInvalidFormat",
     "RepositoryNameNotLowercase",
     "SnapshotError",
@@ -238,15 +240,123 @@ class AmbiguousPrefix(NotFound):
 
 
 class Conflict(EngineError):
-    """The engine's 409, e.g. ``conflict: unable to delete … (must be forced) - …``."""
+    """The engine's 409, e.g. ``conflict: unable to delete … (must be forced) - …``.
+
+    ``str(error)`` is the engine's message exactly; beside it the refusal's
+    structure, for programs that must not parse messages:
+
+    * ``kind`` — one of :data:`CONFLICT_KINDS` (``None`` for a conflict built
+      from a message alone);
+    * ``image_id`` — the image refused (``sha256:…``), when an image is;
+    * ``containers`` — full ids of every container that qualifies for the
+      refusal, newest first (the message names one of them; the engine picks
+      it from a hash map, the model names the first);
+    * ``children`` — full ids of the child images, for ``dependent_child``;
+    * ``hard`` — ``True`` when ``-f`` does not override the refusal
+      (``cannot be forced``), ``False`` when it does (``must be forced``,
+      ``must force``, a running container for ``rm``), ``None`` when unknown;
+    * ``reference`` — the name as given, for ``repository_reference``.
+
+    Kinds and the engine's wording [M daemon/images/image_delete.go ·
+    checkImageDeleteConflict, ImageDelete] [M daemon/delete.go · ContainerRm]
+    at v20.10.24:
+
+    * ``dependent_child`` — ``image has dependent child images`` (hard);
+    * ``running_container`` — ``image is being used by running container`` (hard);
+    * ``multiple_repositories`` — ``image is referenced in multiple repositories``;
+    * ``stopped_container`` — ``image is being used by stopped container``;
+    * ``repository_reference`` — ``unable to remove repository reference … (must force)``;
+    * ``container_running`` — ``rm``: ``You cannot remove a running container …``
+      (running, paused or restarting);
+    * ``removal_in_progress`` — ``rm``: ``removal of container … is already in progress``.
+    """
 
     status = 409
+
+    def __init__(
+        self,
+        message: str,
+        status: int | None = None,
+        *,
+        kind: str | None = None,
+        image_id: str | None = None,
+        containers: tuple[str, ...] = (),
+        children: tuple[str, ...] = (),
+        hard: bool | None = None,
+        reference: str | None = None,
+    ) -> None:
+        super().__init__(message, status)
+        if kind is not None and kind not in CONFLICT_KINDS:
+            raise ValueError(f"unknown conflict kind {kind!r}")
+        self.kind = kind
+        self.image_id = image_id
+        self.containers = tuple(containers)
+        self.children = tuple(children)
+        self.hard = hard
+        self.reference = reference
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_conflict, (type(self), self.message, self.status, self.structure()))
+
+    def structure(self) -> dict[str, object]:
+        """The refusal's fields (not the message) as a JSON-ready dict."""
+        return {
+            "kind": self.kind,
+            "image_id": self.image_id,
+            "containers": list(self.containers),
+            "children": list(self.children),
+            "hard": self.hard,
+            "reference": self.reference,
+        }
+
+    def to_json(self) -> dict[str, object]:
+        """``{"message": …, "status": 409, …structure}``: what ``--format json`` prints."""
+        return {"message": self.message, "status": self.status, **self.structure()}
+
+
+#: Every :attr:`Conflict.kind`.
+CONFLICT_KINDS = (
+    "dependent_child",
+    "running_container",
+    "multiple_repositories",
+    "stopped_container",
+    "repository_reference",
+    "container_running",
+    "removal_in_progress",
+)
+
+
+def _rebuild_conflict(
+    cls: type[Conflict], message: str, status: int, structure: dict[str, object]
+) -> Conflict:
+    containers = structure.get("containers") or ()
+    children = structure.get("children") or ()
+    kind, image_id, reference = (structure.get(k) for k in ("kind", "image_id", "reference"))
+    hard = structure.get("hard")
+    return cls(
+        message,
+        status,
+        kind=kind if isinstance(kind, str) else None,
+        image_id=image_id if isinstance(image_id, str) else None,
+        containers=tuple(str(c) for c in containers) if isinstance(containers, list) else (),
+        children=tuple(str(c) for c in children) if isinstance(children, list) else (),
+        hard=hard if isinstance(hard, bool) else None,
+        reference=reference if isinstance(reference, str) else None,
+    )
 
 
 class InvalidArgument(EngineError):
     """The engine's 400, e.g. ``Invalid filter 'foo'`` or a reference parse error."""
 
     status = 400
+
+
+class NotModelled(DockerModelError, ValueError):
+    """A question the library cannot answer as the engine would (the message says why).
+
+    Raised instead of guessing, e.g. for a build-cache prune filter value
+    that BuildKit's filter syntax would need quoted.
+    """
 
 
 # --------------------------------------------------------------------------

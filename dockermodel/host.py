@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -39,6 +39,9 @@ from .removal import (
 )
 from .snapshot import dump, load
 from .usage import DiskUsage
+
+if TYPE_CHECKING:
+    from .why import Why
 
 __all__ = ["Host"]
 
@@ -185,3 +188,8 @@ class Host(Graph):
         """The host after the engine carried ``plan`` out."""
         return apply_plan(self, plan)
 
+    def why(self, name_or_id: str) -> Why:
+        """Every holder of the image and what each way of removing it would do (:mod:`.why`)."""
+        from .why import why
+
+        return why(self, name_or_id)

@@ -46,26 +46,38 @@ from .errors import (
     Conflict,
     EngineError,
     InvalidArgument,
+    InvalidReference,
     NotFound,
+    NotModelled,
 )
 from .graph import Graph
 from .model import Container, Image, Layer, Volume
 
 __all__ = [
+    "VOLUME_PRUNE_1_41",
+    "VOLUME_PRUNE_1_42",
     "CleanupPlan",
     "CleanupStep",
     "Plan",
     "Record",
+    "SystemPrunePlan",
+    "VolumePruneRule",
     "apply_plan",
     "bytes_freed_bounds_by_image",
     "bytes_freed_by_image",
+    "plan_build_cache_prune",
     "plan_builder_prune",
     "plan_cleanup",
+    "plan_commands",
     "plan_container_prune",
+    "plan_image_cleanup",
     "plan_image_prune",
     "plan_rm",
     "plan_rmi",
+    "plan_system_prune",
+    "plan_volume_prune",
     "removal_ranking",
+    "volume_prune_rule",
 ]
 
 
@@ -110,8 +122,9 @@ class Record:
 class Plan:
     """What one request would do, and what it changes.
 
-    ``kind`` is ``"rmi"``, ``"rm"``, ``"image_prune"``, ``"container_prune"``
-    or ``"cleanup"`` (several steps merged, see :class:`CleanupPlan`).
+    ``kind`` is ``"rmi"``, ``"rm"``, ``"image_prune"``, ``"container_prune"``,
+    ``"volume_prune"``, ``"build_cache_prune"`` or ``"cleanup"`` (several
+    steps merged, see :class:`CleanupPlan` and :class:`SystemPrunePlan`).
     ``records`` are the image records in the engine's order; ``untagged``
     the ``(image id, canonical reference)`` pairs removed; ``deleted_layers``
     the chain ids the records report freed; ``silent_layers`` chain ids freed
@@ -141,18 +154,18 @@ class Plan:
     uncertain_bytes: int = 0
     #: ``None`` when exact, else the ``(lowest, highest)`` ``SpaceReclaimed`` the engine can answer.
     bounds: tuple[int, int] | None = None
-    #: Build-cache record ids removed (``builder_prune``), in the engine's order.
-    deleted_cache: tuple[str, ...] = ()
-    #: Build-cache record ids the engine may or may not report removed.
-    uncertain_cache: tuple[str, ...] = ()
-    #: Build-cache record ids certainly gone afterwards (``deleted_cache`` and
-    #: uncertain ones that are gone either way).
-    gone_cache: tuple[str, ...] = ()
+    #: ids of the build cache records removed (``CachesDeleted``), in the engine's order
+    deleted_build_cache: tuple[str, ...] = ()
+    #: ids of build cache records the engine may or may not report removed
+    uncertain_build_cache: tuple[str, ...] = ()
+    #: ids of build cache records certainly gone afterwards (``deleted_build_cache``
+    #: and uncertain ones that are gone either way)
+    gone_build_cache: tuple[str, ...] = ()
 
     @property
     def exact(self) -> bool:
         """Whether the engine's answer and the state after it are known exactly."""
-        return not (self.uncertain_layers or self.uncertain_cache or self.bounds)
+        return not (self.uncertain_layers or self.uncertain_build_cache or self.bounds)
 
     @property
     def bytes_freed_bounds(self) -> tuple[int, int]:
@@ -165,19 +178,16 @@ class Plan:
         * ``rmi`` — ``[{"Untagged": "app:1"}, {"Deleted": "sha256:…"}, …]``;
         * ``image_prune`` — ``{"ImagesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``container_prune`` — ``{"ContainersDeleted": [...] or None, "SpaceReclaimed": n}``;
+        * ``volume_prune`` — ``{"VolumesDeleted": [...], "SpaceReclaimed": n}`` (``[]``
+          when nothing was removed, as the engine answers);
+        * ``build_cache_prune`` — ``{"CachesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``rm`` — ``None`` (HTTP 204, no body);
-        * ``builder_prune`` — ``{"CachesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``cleanup`` — the records of every step, as for ``rmi``.
 
         Records the engine may or may not emit (:attr:`uncertain`,
-        :attr:`uncertain_cache`) are left out and ``SpaceReclaimed`` is the
+        :attr:`uncertain_build_cache`) are left out and ``SpaceReclaimed`` is the
         lowest figure; :attr:`bounds` has the highest.
         """
-        if self.kind == "builder_prune":
-            return {
-                "CachesDeleted": list(self.deleted_cache) or None,
-                "SpaceReclaimed": self.space_reclaimed,
-            }
         if self.kind == "image_prune":
             return {
                 "ImagesDeleted": [r.to_api() for r in self.records] or None,
@@ -186,6 +196,16 @@ class Plan:
         if self.kind == "container_prune":
             return {
                 "ContainersDeleted": list(self.deleted_containers) or None,
+                "SpaceReclaimed": self.space_reclaimed,
+            }
+        if self.kind == "volume_prune":
+            return {
+                "VolumesDeleted": list(self.removed_volumes),
+                "SpaceReclaimed": self.space_reclaimed,
+            }
+        if self.kind == "build_cache_prune":
+            return {
+                "CachesDeleted": list(self.deleted_build_cache) or None,
                 "SpaceReclaimed": self.space_reclaimed,
             }
         if self.kind == "rm":
@@ -207,13 +227,22 @@ class CleanupStep:
 
 @attrs.frozen
 class CleanupPlan:
-    """An ordered list of force-free ``docker rm`` / ``docker rmi`` commands.
+    """An ordered list of ``docker rm`` / ``docker rmi`` commands and what each does.
 
     Run in order against the host they were planned for, no step conflicts
-    and the steps together free :attr:`bytes_freed` bytes.
+    and the steps together free :attr:`bytes_freed` bytes. When a further
+    command would be refused, ``refused_command`` is that command and
+    ``refusal`` the engine's error; the steps are the ones done before it.
     """
 
     steps: tuple[CleanupStep, ...]
+    refused_command: tuple[str, ...] | None = None
+    refusal: EngineError | None = attrs.field(default=None, eq=False)
+
+    @property
+    def complete(self) -> bool:
+        """No command was refused."""
+        return self.refusal is None
 
     @property
     def bytes_freed(self) -> int:
@@ -241,6 +270,7 @@ class CleanupPlan:
             uncertain_layers=tuple(c for p in plans for c in p.uncertain_layers),
             uncertain_bytes=sum(p.uncertain_bytes for p in plans),
             bounds=_sum_bounds(plans),
+            deleted_build_cache=tuple(b for p in plans for b in p.deleted_build_cache),
         )
 
     @property
@@ -298,11 +328,14 @@ class _Index:
         self.store: dict[str, str] = {}
         #: number of live child images per image (absent: none)
         self.children: Counter[str] = Counter()
+        #: ids of the child images per image (the host's; planners filter out deleted ones)
+        self.child_ids: dict[str, list[str]] = {}
         self.users: dict[str, list[str]] = {}
         self.containers: dict[str, Container] = dict(host.containers.items())
         self.held: dict[str, tuple[str, ...]] = {}
         # one pass over the images: each image object is touched once
         images, children, refs_of, store = self.images, self.children, self.refs, self.store
+        child_ids = self.child_ids
         tops: list[str] = []
         for image_id, image in host.images.items():
             images[image_id] = image
@@ -313,6 +346,7 @@ class _Index:
                     store[str(ref)] = image_id
             if image.parent is not None:
                 children[image.parent] += 1
+                child_ids.setdefault(image.parent, []).append(image_id)
             if image.layers:
                 tops.append(image.layers[-1])
         for orphan in [p for p in children if p not in images]:
@@ -396,6 +430,7 @@ class _State:
         self.refs = dict(index.refs)
         self.store = dict(index.store)
         self.children = index.children.copy()
+        self.child_ids = index.child_ids
         self.users = dict(index.users)
         self.containers = dict(index.containers)
         self.held = dict(index.held)
@@ -456,6 +491,18 @@ class _State:
             if running is None or c.running == running:
                 return c
         return None
+
+    def users_of(self, image_id: str, running: bool | None) -> tuple[str, ...]:
+        """Ids of every container of ``image_id`` (newest first), by Running flag when given."""
+        return tuple(
+            cid
+            for cid in self.users.get(image_id, ())
+            if running is None or self.containers[cid].running == running
+        )
+
+    def live_children(self, image_id: str) -> tuple[str, ...]:
+        """Ids of the child images of ``image_id`` still present, in id order."""
+        return tuple(sorted(c for c in self.child_ids.get(image_id, ()) if c in self.images))
 
     def has_tag(self, image_id: str) -> bool:
         return any(r.digest is None for r in self.refs.get(image_id, ()))
@@ -528,6 +575,14 @@ class _State:
 #: (hard, reason, named container id or None, "used")
 _Found = tuple[bool, str, "str | None", bool]
 
+#: :attr:`Conflict.kind` of each ``checkImageDeleteConflict`` reason.
+_KIND_OF_REASON = {
+    "image has dependent child images": "dependent_child",
+    "image is being used by running container": "running_container",
+    "image is referenced in multiple repositories": "multiple_repositories",
+    "image is being used by stopped container": "stopped_container",
+}
+
 
 def _conflict(
     state: _State, image_id: str, hard: bool, soft: bool, referenced: bool
@@ -548,13 +603,31 @@ def _conflict(
     return None
 
 
-def _conflict_error(image_id: str, found: _Found) -> Conflict:
-    """``imageDeleteConflict.Error``: ``conflict: unable to delete IID (…) - reason``."""
+def _conflict_error(state: _State, image_id: str, found: _Found) -> Conflict:
+    """``imageDeleteConflict.Error``: ``conflict: unable to delete IID (…) - reason``.
+
+    The error carries every container (or child image) that qualifies for
+    the reason, not only the one the message names.
+    """
     hard, reason, container, _ = found
     forced = "cannot be forced" if hard else "must be forced"
     suffix = f" {short_id(container)}" if container is not None else ""
     image = short_id(image_id)
-    return Conflict(f"conflict: unable to delete {image} ({forced}) - {reason}{suffix}")
+    kind = _KIND_OF_REASON[reason]
+    containers: tuple[str, ...] = ()
+    if kind == "running_container":
+        containers = state.users_of(image_id, running=True)
+    elif kind == "stopped_container":
+        containers = state.users_of(image_id, running=False)
+    children = state.live_children(image_id) if kind == "dependent_child" else ()
+    return Conflict(
+        f"conflict: unable to delete {image} ({forced}) - {reason}{suffix}",
+        kind=kind,
+        image_id=image_id,
+        containers=containers,
+        children=children,
+        hard=hard,
+    )
 
 
 def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool) -> None:
@@ -565,7 +638,7 @@ def _helper(state: _State, image_id: str, force: bool, prune: bool, quiet: bool)
             dangling = image_id not in state.refs and not state.children.get(image_id)
             if quiet and (not dangling or found[3]):
                 return
-            raise _conflict_error(image_id, found)
+            raise _conflict_error(state, image_id, found)
         parent = state.images[image_id].parent
         for ref in list(state.refs.get(image_id, ())):
             state.remove_ref(image_id, ref)
@@ -627,7 +700,12 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
                 raise Conflict(
                     f'conflict: unable to remove repository reference "{name}" (must force) - '
                     f"container {short_id(user.id)} is using its referenced image "
-                    f"{short_id(image_id)}"
+                    f"{short_id(image_id)}",
+                    kind="repository_reference",
+                    image_id=image_id,
+                    containers=state.users_of(image_id, running=None),
+                    hard=False,
+                    reference=name,
                 )
         parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
         removed = parsed
@@ -654,7 +732,7 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
     if _is_single_reference(refs):
         found = _conflict(state, image_id, hard=True, soft=not force, referenced=False)
         if found is not None:
-            raise _conflict_error(image_id, found)
+            raise _conflict_error(state, image_id, found)
         for ref in list(refs):
             state.remove_ref(image_id, ref)
             state.records.append(Record("Untagged", _ref.familiar_string(ref)))
@@ -764,9 +842,22 @@ def _remove_container(
 ) -> None:
     """``ContainerRm`` + ``cleanupContainer`` (R6.4.2-R6.4.5)."""
     if container.state == "removing":
-        raise Conflict(f"removal of container {name} is already in progress")
+        raise Conflict(
+            f"removal of container {name} is already in progress",
+            kind="removal_in_progress",
+            containers=(container.id,),
+            hard=True,
+        )
     if container.running and not force:
-        raise state.profile.rm_in_state(name, container.id, container.state)
+        refused = state.profile.rm_in_state(name, container.id, container.state)
+        raise Conflict(
+            refused.message,
+            refused.status,
+            kind="container_running",
+            image_id=container.image_id,
+            containers=(container.id,),
+            hard=False,
+        )
     state.delete_container(container)
     if volumes:
         for volume, anonymous in _volume_names(container):
@@ -1063,39 +1154,40 @@ def plan_builder_prune(
     Exact where the records' parents are known (API 1.42+, or Engine
     20.10's ``Parent``); below 1.42 on Engine 23+ records that an idle
     record left behind could keep as a parent are returned as
-    :attr:`Plan.uncertain_cache`, with :attr:`Plan.bounds`. A host read
+    :attr:`Plan.uncertain_build_cache`, with :attr:`Plan.bounds`. A host read
     without ``/system/df`` has no records and plans nothing.
     [moby v28.5.2 builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo]
     [moby v28.5.2 vendor/github.com/moby/buildkit/cache/manager.go · cacheManager.prune, pruneOnce]
     """
     from . import buildcache as _bc
 
+    profile = host.profile
+
+    def error(message: str, status: int = 400) -> EngineError:
+        return EngineError(f"failed to prune build cache: {message}", status)
+
     args = normalize_filters(filters)
     for key in args:
         if key not in _bc.PRUNE_FILTERS:
-            raise InvalidArgument(f"failed to prune build cache: invalid filter '{key}'")
-
-    def error(message: str) -> InvalidArgument:
-        return InvalidArgument(f"failed to prune build cache: {message}")
-
+            invalid = profile.invalid_filter(key)
+            raise InvalidArgument(f"failed to prune build cache: {invalid.message}")
     until_values = args.get("until", ())
     unused = args.get("unused-for", ())
     if until_values and unused:
-        raise error('conflicting filters: "until" and "unused-for"')
+        raise InvalidArgument(
+            'failed to prune build cache: conflicting filters: "until" and "unused-for"'
+        )
     key = "unused-for" if unused else "until"
     values = (*until_values, *unused)
     if len(values) > 1:
-        raise error("filters expect only one value")
+        raise InvalidArgument("failed to prune build cache: filters expect only one value")
     keep: Callable[[Any], bool] = lambda r: False  # noqa: E731
     if values:
+        now_ns = time.time_ns() if now is None else int(Decimal(str(now)) * 10**9)
         try:
-            cutoff = _until({"until": values}, now)
+            cutoff = profile.build_prune_cutoff(values[0], now_ns)
         except EngineError as exc:
-            raise error(
-                f"\"{key}\" filter expects a duration (e.g., '24h') or a timestamp: "
-                f"{exc.message}"
-            ) from None
-        assert cutoff is not None
+            raise error(f'"{key}" {exc.message}', exc.status) from None
 
         def keep(record: Any) -> bool:
             if record.last_used_at is None:
@@ -1106,10 +1198,14 @@ def plan_builder_prune(
                 return False
             return used > cutoff
 
-    match = _bc.record_filter(args, error)
+    def refuse(message: str) -> Exception:
+        if message == "filters expect only one value":
+            return InvalidArgument(f"failed to prune build cache: {message}")
+        return NotModelled(message)
+
+    match = _bc.record_filter(args, refuse)
     records = host.build_cache or ()
     api = host.engine.api
-    profile = host.profile
     result = _bc.prune(
         records,
         lambda r: profile.cache_parents(r, api),
@@ -1120,10 +1216,10 @@ def plan_builder_prune(
         maybe_gone=host.cache_maybe_gone,
     )
     return Plan(
-        kind="builder_prune",
-        deleted_cache=result.deleted,
-        uncertain_cache=result.uncertain,
-        gone_cache=result.gone,
+        kind="build_cache_prune",
+        deleted_build_cache=result.deleted,
+        uncertain_build_cache=result.uncertain,
+        gone_build_cache=result.gone,
         space_reclaimed=result.space,
         bounds=(result.space, result.space_high) if result.uncertain else None,
     )
@@ -1183,12 +1279,12 @@ def apply_plan(host: _G, plan: Plan) -> _G:
     build_cache = host.build_cache
     unsure = set(host.cache_unsure)
     maybe_gone = set(host.cache_maybe_gone)
-    gone_records = set(plan.deleted_cache) | set(plan.gone_cache)
+    gone_records = set(plan.deleted_build_cache) | set(plan.gone_build_cache)
     if build_cache is not None and gone_records:
         build_cache = tuple(r for r in build_cache if r.id not in gone_records)
         unsure -= gone_records
         maybe_gone -= gone_records
-    maybe_gone.update(c for c in plan.uncertain_cache if c not in gone_records)
+    maybe_gone.update(c for c in plan.uncertain_build_cache if c not in gone_records)
     if build_cache and deleted:
         build_cache, unsure_shared = host.profile.cache_after_image_removal(
             (host.images.values(), host.layers),
@@ -1365,3 +1461,453 @@ def removal_ranking(host: Graph) -> list[tuple[Image, int]]:
     return sorted(
         ((host.images[i], n) for i, n in freed.items()), key=lambda item: (-item[1], item[0].id)
     )
+
+
+# --------------------------------------------------------------------------
+# Beyond the engine: command sequences, and the force-free removal of one image
+# --------------------------------------------------------------------------
+
+
+def _parse_command(command: Sequence[str]) -> tuple[str, str, bool, bool]:
+    """``("docker", "rm"|"rmi", [flags…], NAME)`` → ``(verb, name, force, option)``.
+
+    ``option`` is ``-v`` for ``rm`` and *prune* (no ``--no-prune``) for ``rmi``.
+    """
+    words = list(command)
+    if words[:1] == ["docker"]:
+        words = words[1:]
+    if len(words) < 2 or words[0] not in ("rm", "rmi"):
+        raise InvalidArgument(f"not a docker rm or rmi command: {' '.join(command)!r}")
+    verb, *flags, name = words
+    force = volumes = False
+    prune = True
+    for flag in flags:
+        if flag in ("-f", "--force"):
+            force = True
+        elif flag in ("-v", "--volumes") and verb == "rm":
+            volumes = True
+        elif flag == "--no-prune" and verb == "rmi":
+            prune = False
+        else:
+            raise InvalidArgument(f"unknown option {flag!r} for docker {verb}")
+    return verb, name, force, volumes if verb == "rm" else prune
+
+
+def _step(state: _State, command: tuple[str, ...]) -> CleanupStep:
+    """Carry out one command on ``state``; raises the engine's error before any change."""
+    verb, name, force, option = _parse_command(command)
+    mark = state.mark()
+    if verb == "rm":
+        if name == "":
+            raise InvalidArgument('invalid name or ID supplied: ""')
+        container = _find_live_container(state, name)
+        _remove_container(state, container, name, force, option)
+        state.space += max(container.size_rw, 0)
+        return CleanupStep(command, state.plan("rm", name, mark))
+    image_id = _find_live_image(state, name)
+    _image_delete(state, image_id, name, force=force, prune=option)
+    return CleanupStep(command, state.plan("rmi", name, mark))
+
+
+def _untouched(state: _State) -> bool:
+    return not (state.deleted_images or state.untagged or state.deleted_containers)
+
+
+def _find_live_image(state: _State, name: str) -> str:
+    """``GetImage`` against the working state (the host minus what earlier steps removed).
+
+    References and images only go away during a plan, so the host's answer
+    stands when it names an image still present by id, or by a reference
+    that still points at it; anything else is looked up again on the state
+    as a host (a rare, linear path).
+    """
+    if name == "":
+        raise InvalidArgument("image name cannot be blank")
+    if name in state.images:
+        return name
+    if _untouched(state):
+        return state.host.find_image(name).id
+    try:
+        found: str | None = state.host.find_image(name).id
+    except NotFound:
+        found = None  # an ambiguous prefix may have become unique
+    if found is not None and found in state.images and (
+        _is_image_id_prefix(found, name) or _still_names(state, found, name)
+    ):
+        return found
+    return _live_host(state).find_image(name).id
+
+
+def _still_names(state: _State, image_id: str, name: str) -> bool:
+    """Whether the reference ``name`` still points at ``image_id`` in the working state."""
+    try:
+        parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
+    except InvalidReference:
+        return False
+    key = f"{parsed.name}@{parsed.digest}" if parsed.digest is not None else str(parsed)
+    return state.store.get(key) == image_id
+
+
+def _live_host(state: _State) -> Graph:
+    """The working state as a host (for a lookup the original host cannot answer)."""
+    return apply_plan(state.host, state.plan("cleanup", None))
+
+
+def _find_live_container(state: _State, name: str) -> Container:
+    """``GetContainer`` against the working state (containers only go away)."""
+    if _untouched(state):
+        return state.host.find_container(name)
+    try:
+        container: Container | None = state.host.find_container(name)
+    except NotFound:  # AmbiguousPrefix too: the prefix may have become unique
+        container = None
+    if container is not None and container.id in state.containers:
+        return container
+    return _live_host(state).find_container(name)
+
+
+def plan_commands(host: Graph, commands: Iterable[Sequence[str]]) -> CleanupPlan:
+    """What ``docker rm`` / ``docker rmi`` commands, run one after the other, would do.
+
+    Each command is an argument list as typed, e.g. ``("docker", "rm", "-f",
+    "web")`` or ``("docker", "rmi", "--no-prune", "app:1")`` (``docker`` may be
+    left out); each is planned on the state the previous ones leave, exactly
+    as :meth:`Host.plan_rm` / :meth:`Host.plan_rmi` plan it there. The first
+    command the engine would refuse ends the sequence: it is returned as
+    ``refused_command`` with the error as ``refusal``. One working state is
+    used throughout, so the cost is linear in the size of the host plus the
+    work of the steps.
+    """
+    state = _State(host)
+    steps: list[CleanupStep] = []
+    for command in commands:
+        argv = tuple(command)
+        try:
+            steps.append(_step(state, argv))
+        except EngineError as refused:
+            return CleanupPlan(tuple(steps), argv, refused)
+    return CleanupPlan(tuple(steps))
+
+
+def plan_image_cleanup(host: Graph, name: str) -> CleanupPlan:
+    """The force-free commands that remove one image, and what each frees.
+
+    The image (found as ``docker rmi`` finds ``name``) can only go together
+    with the images built on it and the containers of all of them, so:
+
+    1. ``docker rm <id>`` for every container of the image or of a
+       descendant, newest first — a running (paused, restarting) one is
+       refused, since removing it needs ``-f``, and the plan stops there;
+    2. the image and its descendants, children before parents (newest
+       first among siblings): while an image has references that are not
+       "single" (``isSingleReference``), ``docker rmi <ref>`` untags one;
+       then ``docker rmi sha256:<id>``, whose parent walk may delete
+       untagged parents as well.
+
+    No step needs ``-f``; each step's bytes are its own. Linear in the size
+    of the host plus the work of the steps.
+    [M daemon/images/image_delete.go · ImageService.ImageDelete, imageDeleteHelper]
+    """
+    image_id = _lookup(host, name)
+    state = _State(host)
+    family: list[str] = []
+    queue = deque([image_id])
+    while queue:
+        current = queue.popleft()
+        family.append(current)
+        kids = sorted(
+            state.child_ids.get(current, ()), key=lambda i: (-state.images[i].created_ns, i)
+        )
+        queue.extend(kids)
+    members = set(family)
+    steps: list[CleanupStep] = []
+    commands: list[tuple[str, ...]] = [
+        ("docker", "rm", cid)
+        for cid in state.containers
+        if state.containers[cid].image_id in members
+    ]
+    # breadth-first order reversed: every child comes before its parent
+    pending = deque(reversed(family))
+    while True:
+        for command in commands:
+            try:
+                steps.append(_step(state, command))
+            except EngineError as refused:
+                return CleanupPlan(tuple(steps), command, refused)
+        commands = []
+        while pending and pending[0] not in state.images:
+            pending.popleft()
+        if not pending:
+            break
+        member = pending[0]
+        refs = state.refs.get(member)
+        if refs and not _is_single_reference(refs):
+            commands.append(("docker", "rmi", _ref.familiar_string(refs[0])))
+        else:
+            commands.append(("docker", "rmi", member))
+            pending.popleft()
+    return CleanupPlan(tuple(steps))
+
+
+# --------------------------------------------------------------------------
+# Volume prune (API 1.41 and 1.42+)
+# --------------------------------------------------------------------------
+
+#: The label Engine 23+ puts on the volumes it creates for anonymous mounts.
+ANONYMOUS_VOLUME_LABEL = "com.docker.volume.anonymous"
+
+
+@attrs.frozen
+class VolumePruneRule:
+    """How ``POST /volumes/prune`` chooses its volumes; one value per API generation.
+
+    ``anonymous_only``: without an ``all=true`` filter only volumes labelled
+    ``com.docker.volume.anonymous`` go (the engine adds that label filter);
+    ``all_filter``: the engine accepts the ``all`` filter, and ``docker
+    volume prune -a`` sends it.
+    [M volume/service/service.go · VolumesService.Prune] [M volume/service/convert.go ·
+    withPrune] [M api/server/router/volume/volume_routes.go · postVolumesPrune] at v28.5.2;
+    [M volume/service/service.go · VolumesService.Prune] at v20.10.24
+    """
+
+    anonymous_only: bool
+    all_filter: bool
+
+    @property
+    def accepted_filters(self) -> tuple[str, ...]:
+        return ("label", "label!", "all") if self.all_filter else ("label", "label!")
+
+
+#: Engine 20.10 (API 1.41): every unused local volume, named and anonymous alike.
+VOLUME_PRUNE_1_41 = VolumePruneRule(anonymous_only=False, all_filter=False)
+#: API 1.42 and later (Engine 23+): anonymous volumes only, unless ``all=true``.
+VOLUME_PRUNE_1_42 = VolumePruneRule(anonymous_only=True, all_filter=True)
+
+
+def volume_prune_rule(host: Graph) -> VolumePruneRule:
+    """The rule of the API version the host was read at (:attr:`Graph.engine`).
+
+    The docker CLI talks the engine's API version (it negotiates down to
+    it), so that version decides which rule applies.
+    """
+    return VOLUME_PRUNE_1_42 if host.engine.api >= 42 else VOLUME_PRUNE_1_41
+
+
+def _mounted_volumes(containers: Iterable[Container]) -> set[str]:
+    return {name for c in containers for name, _ in _volume_names(c)}
+
+
+def plan_volume_prune(
+    host: Graph,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    all: bool = False,
+    rule: VolumePruneRule | None = None,
+) -> Plan:
+    """What ``docker volume prune -f [-a] [--filter …]`` (``POST /volumes/prune``) would do.
+
+    Candidates are the local volumes without driver options (those
+    ``/system/df`` lists, :attr:`Host.volumes`) that no container in any
+    state references (``RefCount`` 0 and mounted by no container of the
+    host), then ``label`` / ``label!`` (``Args.MatchKVList``). With
+    :data:`VOLUME_PRUNE_1_42` (``rule``; default :func:`volume_prune_rule`)
+    only volumes labelled ``com.docker.volume.anonymous`` go unless the
+    ``all`` filter is true; ``all`` (the CLI's ``-a``) adds ``all=true``,
+    which Engine 20.10 refuses (``Invalid filter 'all'``).
+    ``SpaceReclaimed`` is the sum of the volumes' sizes (``UsageData.Size``,
+    the same directory walk). The engine visits volumes in map order; the
+    plan lists them by name. Needs the volumes of ``/system/df``: a host
+    read without it has none.
+    [M volume/service/service.go · VolumesService.Prune] [C cli/command/volume/prune.go · runPrune]
+    """
+    rule = rule if rule is not None else volume_prune_rule(host)
+    args = normalize_filters(filters)
+    if all:
+        if "all" in args:
+            raise InvalidArgument(
+                "conflicting options: cannot specify both --all and --filter all=1"
+            )
+        args["all"] = ("true",)
+    args = _prune_args(host, args, rule.accepted_filters)
+    if rule.anonymous_only:
+        everything = False
+        values = args.get("all", ())
+        if len(values) > 1:
+            raise InvalidArgument(
+                f"invalid filter 'all={_go_list(values)}': only one value is expected"
+            )
+        if values:
+            everything = _parse_bool(values[0], "all")
+        if not everything:
+            args["label"] = (*args.get("label", ()), ANONYMOUS_VOLUME_LABEL)
+    mounted = _mounted_volumes(host.containers.values())
+    removed: list[str] = []
+    size = 0
+    for volume in sorted(host.volumes, key=lambda v: v.name):
+        if volume.driver not in ("", "local"):
+            continue
+        if volume.ref_count > 0 or volume.name in mounted:
+            continue
+        if not _match_labels(args, volume.labels):
+            continue
+        removed.append(volume.name)
+        size += max(volume.size, 0)
+    return Plan(
+        kind="volume_prune",
+        removed_volumes=tuple(removed),
+        space_reclaimed=size,
+        bytes_freed=size,
+    )
+
+
+def _parse_bool(value: str, key: str) -> bool:
+    """Go's ``strconv.ParseBool`` as the volume prune's ``all`` filter uses it."""
+    if value in ("1", "t", "T", "TRUE", "true", "True"):
+        return True
+    if value in ("0", "f", "F", "FALSE", "false", "False"):
+        return False
+    raise InvalidArgument(
+        f'invalid filter \'{key}\': strconv.ParseBool: parsing "{value}": invalid syntax'
+    )
+
+
+# --------------------------------------------------------------------------
+# Build cache prune: the name the system prune uses
+# --------------------------------------------------------------------------
+
+
+def plan_build_cache_prune(
+    host: Graph,
+    all: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
+) -> Plan:
+    """:func:`plan_builder_prune` under the name ``plan_system_prune`` uses."""
+    return plan_builder_prune(host, all=all, filters=filters, now=now)
+
+
+def go_quote_str(text: str) -> str:
+    """Go's ``%q`` of a string of printable ASCII (what these messages quote)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# --------------------------------------------------------------------------
+# System prune (the docker CLI's composition of the prunes)
+# --------------------------------------------------------------------------
+
+
+@attrs.frozen
+class SystemPrunePlan:
+    """What ``docker system prune -f [-a] [--volumes] [--filter …]`` would do.
+
+    ``steps`` are ``(name, plan)`` in the CLI's order — ``containers``,
+    ``networks`` (``None``: networks are not modelled), ``volumes`` (with
+    ``--volumes``), ``images``, ``build cache`` — each planned on the state
+    the previous ones leave. ``space_reclaimed`` is the CLI's total: a step
+    counts its ``SpaceReclaimed`` only when it removed something, except the
+    build cache step, which always counts. ``unknown`` names the steps whose
+    answer the host cannot decide: ``networks`` always (custom networks are
+    not read), and the steps whose plan is not exact (what BuildKit's build
+    cache holds: :attr:`Plan.exact`). When a step is
+    refused (a filter it does not accept), ``refusal`` is the engine's error
+    and the steps before it are the ones that ran.
+    [C cli/command/system/prune.go · runPrune] at v28.2.2
+    """
+
+    steps: tuple[tuple[str, Plan | None], ...]
+    unknown: tuple[str, ...] = ()
+    refused_step: str | None = None
+    refusal: EngineError | None = attrs.field(default=None, eq=False)
+
+    @property
+    def space_reclaimed(self) -> int:
+        total = 0
+        for name, plan in self.steps:
+            if plan is None:
+                continue
+            removed = (
+                plan.deleted_containers
+                or plan.removed_volumes
+                or plan.records
+                or name == "build cache"
+            )
+            if removed:
+                total += plan.space_reclaimed
+        return total
+
+    @property
+    def bytes_freed(self) -> int:
+        return sum(plan.bytes_freed for _, plan in self.steps if plan is not None)
+
+    def step(self, name: str) -> Plan | None:
+        for step_name, plan in self.steps:
+            if step_name == name:
+                return plan
+        raise KeyError(name)
+
+    def as_plan(self) -> Plan:
+        """Every step merged into one plan, for :meth:`Host.apply`."""
+        plans = [plan for _, plan in self.steps if plan is not None]
+        return CleanupPlan(tuple(CleanupStep((), p) for p in plans)).as_plan()
+
+    def to_api(self) -> dict[str, Any]:
+        """Each step's engine answer by step name, and ``SpaceReclaimed`` (the CLI's total)."""
+        doc: dict[str, Any] = {}
+        for name, plan in self.steps:
+            doc[name] = {"NetworksDeleted": None} if plan is None else plan.to_api()
+        doc["SpaceReclaimed"] = self.space_reclaimed
+        return doc
+
+
+def plan_system_prune(
+    host: Graph,
+    all: bool = False,
+    volumes: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
+    rule: VolumePruneRule | None = None,
+) -> SystemPrunePlan:
+    """What ``docker system prune -f [-a] [--volumes] [--filter …]`` would do.
+
+    The CLI refuses ``--volumes`` with an ``until`` filter before sending
+    anything (:class:`~dockermodel.InvalidArgument` with its message). Then,
+    in order, each with the same filters: container prune, network prune
+    (not modelled: no step), volume prune (with ``volumes``; the CLI never
+    sends ``all`` here), image prune (``dangling=true``, or ``false`` with
+    ``all``), build cache prune (``all`` as given). A step the engine
+    refuses ends the sequence, as the CLI stops at the first error.
+    [C cli/command/system/prune.go · runPrune] at v28.2.2
+    """
+    args = normalize_filters(filters)
+    if volumes and "until" in args:
+        raise InvalidArgument('ERROR: The "until" filter is not supported with "--volumes"')
+    steps: list[tuple[str, Plan | None]] = []
+    unknown = ["networks"]
+    current = host
+
+    def refused(name: str, error: EngineError) -> SystemPrunePlan:
+        return SystemPrunePlan(tuple(steps), tuple(unknown), name, error)
+
+    planners: list[tuple[str, Any]] = [
+        ("containers", lambda h: plan_container_prune(h, filters=args, now=now)),
+        ("networks", None),
+    ]
+    if volumes:
+        planners.append(("volumes", lambda h: plan_volume_prune(h, args, rule=rule)))
+    planners.append(("images", lambda h: plan_image_prune(h, all=all, filters=args, now=now)))
+    planners.append(("build cache", lambda h: plan_build_cache_prune(h, all=all, filters=args)))
+    for name, planner in planners:
+        if planner is None:
+            steps.append((name, None))
+            continue
+        try:
+            plan = planner(current)
+        except EngineError as error:
+            return refused(name, error)
+        steps.append((name, plan))
+        current = apply_plan(current, plan)
+    # steps whose answer depends on what BuildKit's build cache holds
+    unknown.extend(name for name, plan in steps if plan is not None and not plan.exact)
+    return SystemPrunePlan(tuple(steps), tuple(unknown))

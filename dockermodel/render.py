@@ -49,14 +49,19 @@ __all__ = [
     "human_duration_ns",
     "human_size",
     "image_prune_output",
+    "images_quiet",
     "images_table",
+    "ps_quiet",
     "ps_table",
+    "rm_output",
     "rmi_output",
     "system_df",
     "system_df_verbose",
+    "system_prune_output",
     "table",
     "tabwrite",
     "text_width",
+    "volume_prune_output",
 ]
 
 Doc = Mapping[str, Any]
@@ -948,3 +953,96 @@ def daemon_error(message: str) -> str:
     ``Error: No such image: <arg>`` for rmi (observed).
     [M@v28.2.2 client/errors.go] [C cli/command/image/remove.go · runRemove] (R1.6.7, R5.8)"""
     return f"Error response from daemon: {message}\n"
+
+
+# --------------------------------------------------------------------------
+# rm, volume prune, system prune, quiet listings
+# --------------------------------------------------------------------------
+
+
+def rm_output(names: Iterable[str]) -> str:
+    """``docker rm`` stdout: each argument as typed, one per line, for the removed ones.
+    [C@v28.2.2 cli/command/container/rm.go · runRm]"""
+    return "".join(f"{name}\n" for name in names)
+
+
+def volume_prune_output(doc: Doc) -> str:
+    """``docker volume prune -f`` stdout for a ``POST /volumes/prune`` body:
+    ``Deleted Volumes:``, one name per line, a blank line, then
+    ``Total reclaimed space: HS(n)`` (``n`` = 0 when nothing was deleted).
+    [C@v28.2.2 cli/command/volume/prune.go · runPrune, NewPruneCommand]"""
+    names = doc.get("VolumesDeleted") or []
+    if not names:
+        return "Total reclaimed space: 0B\n"
+    lines = "".join(f"{n}\n" for n in names)
+    total = human_size(doc.get("SpaceReclaimed") or 0)
+    return f"Deleted Volumes:\n{lines}\nTotal reclaimed space: {total}\n"
+
+
+def _prune_block(title: str, items: Sequence[str]) -> str:
+    return f"{title}\n" + "".join(f"{item}\n" for item in items) if items else ""
+
+
+def system_prune_output(doc: Doc) -> str:
+    """``docker system prune -f [-a] [--volumes]`` stdout for the steps' answers.
+
+    ``doc`` maps step names (``containers``, ``networks``, ``volumes``,
+    ``images``, ``build cache``; absent steps did not run) to the engine's
+    prune bodies, plus ``SpaceReclaimed`` (the CLI's total). Each step with
+    something removed prints its block (``Deleted Containers:``, ``Deleted
+    Networks:``, ``Deleted Volumes:``, ``Deleted Images:`` with
+    ``untagged:`` / ``deleted:`` lines, ``Deleted build cache objects:``)
+    and a blank line; then ``Total reclaimed space: HS(total)``.
+    [C@v28.2.2 cli/command/system/prune.go · runPrune] [C@v28.2.2
+    cli/command/{container,network,volume,image,builder}/prune.go · runPrune]
+    """
+    out = []
+    steps = (
+        ("containers", "Deleted Containers:", "ContainersDeleted"),
+        ("networks", "Deleted Networks:", "NetworksDeleted"),
+        ("volumes", "Deleted Volumes:", "VolumesDeleted"),
+    )
+    for name, title, key in steps:
+        body = doc.get(name)
+        if body:
+            block = _prune_block(title, body.get(key) or [])
+            if block:
+                out.append(block + "\n")
+    images = doc.get("images")
+    if images:
+        records = [
+            f"untagged: {r['Untagged']}"
+            if r.get("Untagged")
+            else f"deleted: {r.get('Deleted', '')}"
+            for r in images.get("ImagesDeleted") or []
+        ]
+        block = _prune_block("Deleted Images:", records)
+        if block:
+            out.append(block + "\n")
+    cache = doc.get("build cache")
+    if cache:
+        block = _prune_block("Deleted build cache objects:", cache.get("CachesDeleted") or [])
+        if block:
+            out.append(block + "\n")
+    out.append(f"Total reclaimed space: {human_size(doc.get('SpaceReclaimed') or 0)}\n")
+    return "".join(out)
+
+
+def images_quiet(summaries: Iterable[Doc], *, no_trunc: bool = False) -> str:
+    """``docker images -q``: the IMAGE ID of every row the table would have, one per line.
+
+    An image with several tags is listed once per row (tag), as the CLI's
+    quiet format (``{{.ID}}``) runs over the same rows.
+    [C@v28.2.2 cli/command/formatter/image.go · NewImageFormat, imageFormat]
+    """
+    lines: list[str] = []
+    for summary in summaries:
+        image_id = summary["Id"] if no_trunc else short_id(summary["Id"])
+        lines.extend(image_id for _ in _image_rows(summary, False))
+    return "".join(f"{line}\n" for line in lines)
+
+
+def ps_quiet(containers: Iterable[Doc], *, no_trunc: bool = False) -> str:
+    """``docker ps -q``: container ids (12 characters unless ``no_trunc``), one per line.
+    [C@v28.2.2 cli/command/formatter/container.go · NewContainerFormat]"""
+    return "".join(f"{c['Id'] if no_trunc else short_id(c['Id'])}\n" for c in containers)

@@ -44,10 +44,10 @@ Files written under ``DIR/SPEC/`` (``DIR`` defaults to tests/data/engines):
 * ``lists-v1.41.json.gz`` and ``lists-vMAX.json.gz`` — other listings the
   model answers: ``GET /images/json`` without ``all``, with
   ``shared-size=1`` (API ≥ 1.42), and ``GET /containers/json?all=1``;
-* ``operations.json.gz`` — ``states`` (payload documents at API 1.41, without
-  ``version``/``info``) and ``operations``: each request (method, path,
-  query), the engine's HTTP status and JSON body, and the indexes of the
-  states before and after it in ``states``.
+* ``operations.json.gz`` — ``states`` (whole payload documents at API 1.41,
+  ``version`` and ``info`` included) and ``operations``: each request
+  (method, path, query), the engine's HTTP status and JSON body, and the
+  indexes of the states before and after it in ``states``.
 
 Paths of the throwaway engine are rewritten as a default install would show
 them: its data root as ``/var/lib/docker``, its exec root as
@@ -203,7 +203,7 @@ class Reader:
             raise RuntimeError(f"GET {path} {params}: HTTP {status}: {body}")
         return body
 
-    def payloads(self, *, identity: bool = True) -> dict[str, Any]:
+    def payloads(self) -> dict[str, Any]:
         """The payload document (``dockermodel.engine.read_payloads`` shape), every history."""
         images = self.get("/images/json", {"all": "1"})
         inspect: dict[str, Any] = {}
@@ -212,17 +212,15 @@ class Reader:
             image_id = entry["Id"]
             inspect[image_id] = self.get(f"/images/{image_id}/json")
             history[image_id] = self.get(f"/images/{image_id}/history")
-        document: dict[str, Any] = {
+        return {
             "images_all": images,
             "image_inspect": inspect,
             "image_history": history,
             "containers": self.get("/containers/json", {"all": "1", "size": "1"}),
             "system_df": self.get("/system/df"),
+            "version": self.get("/version"),
+            "info": self.get("/info"),
         }
-        if identity:
-            document["version"] = self.get("/version")
-            document["info"] = self.get("/info")
-        return document
 
     def lists(self) -> dict[str, Any]:
         """Listings beyond the payload document."""
@@ -369,11 +367,11 @@ def record(spec: enginekit.EngineSpec, output: Path) -> Path:
                 _write_json(target / name, _scrub(reader.lists(), replacements))
                 files.append(name)
             reader = readers[BASE_API]
-            states = [_scrub(reader.payloads(identity=False), replacements)]
+            states = [_scrub(reader.payloads(), replacements)]
             recorded: list[dict[str, Any]] = []
             for name, method, path, query in operations(ids, engine.spec.buildkit_tar_context):
                 status, body = reader.request(method, path, query)
-                states.append(_scrub(reader.payloads(identity=False), replacements))
+                states.append(_scrub(reader.payloads(), replacements))
                 recorded.append(
                     {
                         "name": name,

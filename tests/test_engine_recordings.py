@@ -45,14 +45,13 @@ def _operations(spec: str) -> dict[str, Any]:
     return document
 
 
+def _image_tags(image: dict[str, Any]) -> list[str]:
+    """An image's tags (without the ``<none>:<none>`` marker of API < 1.43)."""
+    return [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
+
+
 def _tags(state: dict[str, Any]) -> set[str]:
-    """Every tag (without the ``<none>:<none>`` marker of API < 1.43)."""
-    return {
-        tag
-        for image in state["images_all"]
-        for tag in image.get("RepoTags") or []
-        if tag != "<none>:<none>"
-    }
+    return {tag for image in state["images_all"] for tag in _image_tags(image)}
 
 
 def _container_ids(state: dict[str, Any]) -> set[str]:
@@ -146,8 +145,19 @@ def test_operations_chain_their_states(spec: str) -> None:
             "image_history",
             "containers",
             "system_df",
+            "version",
+            "info",
         }
         snapshot.validate(state)
+        assert state["version"]["Version"] == recording["version"]
+        if spec.endswith("containerd"):
+            # The containerd store counts image records: one per name, one
+            # (moby-dangling@…) for an image without any.
+            records = sum(max(1, len(_image_tags(image))) for image in state["images_all"])
+            assert state["info"]["Images"] == records
+        else:
+            assert state["info"]["Images"] == len(state["images_all"])
+        assert state["info"]["Containers"] == len(state["containers"])
 
 
 @pytest.mark.parametrize("spec", RECORDED)

@@ -460,7 +460,8 @@ def test_engine_20_answers_only_in_1_41() -> None:
     ("version", "api", "tags", "virtual", "build_cache", "builder_size"),
     [
         (V20, "1.41", ["<none>:<none>"], True, None, True),
-        (V28, "1.41", None, True, [], True),
+        # omitted when 0 (omitempty)
+        (V28, "1.41", None, True, [], False),
         (V28, "1.43", None, True, [], False),
         (V28, "1.51", None, False, [], False),
     ],

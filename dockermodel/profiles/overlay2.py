@@ -30,7 +30,7 @@ from typing import Any, ClassVar, Literal
 
 from .. import _reference_v2_8
 from .. import reference as _ref
-from ..errors import AmbiguousPrefix, Conflict, InvalidArgument, InvalidReference
+from ..errors import AmbiguousPrefix, Conflict, EngineError, InvalidArgument, InvalidReference
 from ..model import BuildCacheRecord
 from .base import Engine, Profile
 
@@ -48,6 +48,25 @@ class Overlay2(Profile):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.image_mounts_are_use = engine.release >= (28, 0, 0)
+        #: ``until`` of a build-cache prune takes timestamps too (24.0+)
+        self.build_prune_timestamps = engine.release >= (24, 0, 0)
+
+    def build_prune_cutoff(self, value: str, now_ns: int) -> int:
+        """From 24.0 ``until`` is a duration or a timestamp (``GetTimestamp``); errors are 400.
+
+        [moby v28.5.2 builder/builder-next/builder.go · toBuildkitPruneInfo]
+        [moby v28.5.2 api/types/time/timestamp.go · GetTimestamp, ParseTimestamps]
+        """
+        if not self.build_prune_timestamps:
+            return super().build_prune_cutoff(value, now_ns)
+        from ..removal import _until_ns
+
+        try:
+            return _until_ns(value, now_ns)
+        except EngineError as exc:
+            raise EngineError(
+                f"filter expects a duration (e.g., '24h') or a timestamp: {exc.message}", 400
+            ) from None
 
     def parse_lookup(self, text: str) -> _ref.Reference | _ref.DigestReference:
         """Engines 23.0–24.x vendor docker/distribution v2.8 (as 20.10), later ones
@@ -77,7 +96,8 @@ class Overlay2(Profile):
     def df_build_cache(
         self, records: Sequence[BuildCacheRecord] | None, api: int
     ) -> dict[str, Any]:
-        """``BuildCache`` is ``[]`` when empty; ``BuilderSize`` and ``Parent`` below 1.42 only.
+        """``BuildCache`` is ``[]`` when empty; ``BuilderSize`` (left out when 0) and
+        ``Parent`` below 1.42 only.
 
         From 1.42 parents are listed under the key ``" Parents"`` (with a
         leading space, the engine's struct tag), left out when empty.
@@ -86,8 +106,9 @@ class Overlay2(Profile):
         """
         shaped = [_cache_record(r, api) for r in records or ()]
         doc: dict[str, Any] = {"BuildCache": shaped}
-        if api < 42:
-            doc["BuilderSize"] = sum(r.size for r in records or ())
+        builder_size = sum(r.size for r in records or ())
+        if api < 42 and builder_size:
+            doc["BuilderSize"] = builder_size
         return doc
 
     def cache_parents(self, record: BuildCacheRecord, api: int) -> tuple[str, ...] | None:
