@@ -363,7 +363,7 @@ def _plan_rmi(host: Host, name: str, force: bool, prune: bool) -> Any:
 def _note_uncertain(streams: _Streams, plans: Sequence[Any]) -> None:
     """One stderr line when what the engine answers depends on what its build cache holds."""
     layers = sum(len(p.uncertain) for p in plans)
-    records = sum(len(p.uncertain_cache) for p in plans)
+    records = sum(len(p.uncertain_build_cache) for p in plans)
     if not layers and not records:
         return
     low = sum(p.space_reclaimed for p in plans)

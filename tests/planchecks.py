@@ -90,15 +90,15 @@ def check_builder_prune(where: str, plan: Plan, actual: dict[str, Any]) -> str:
     """``POST /build/prune``: the records removed (any order) and SpaceReclaimed."""
     got = list(actual.get("CachesDeleted") or ())
     assert len(set(got)) == len(got), (where, got)
-    if not plan.uncertain_cache:
+    if not plan.uncertain_build_cache:
         assert plan.bounds is None, where
-        assert set(got) == set(plan.deleted_cache), (where, plan.deleted_cache, got)
+        assert set(got) == set(plan.deleted_build_cache), (where, plan.deleted_build_cache, got)
         assert actual["SpaceReclaimed"] == plan.space_reclaimed, (where, plan, actual)
         assert (plan.to_api()["CachesDeleted"] is None) == (actual.get("CachesDeleted") is None)
         return "exact"
     assert plan.bounds is not None, where
-    assert set(plan.deleted_cache) <= set(got) <= set(plan.deleted_cache) | set(
-        plan.uncertain_cache
+    assert set(plan.deleted_build_cache) <= set(got) <= set(plan.deleted_build_cache) | set(
+        plan.uncertain_build_cache
     ), (where, plan, got)
     low, high = plan.bounds
     assert low <= actual["SpaceReclaimed"] <= high, (where, plan.bounds, actual)

@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hostbuilder import HostBuilder
 
-from dockermodel import Conflict, Host, InvalidArgument
+from dockermodel import Conflict, EngineError, Host, NotModelled
+from dockermodel.profiles.base import go_duration_ns
 from dockermodel.removal import bytes_freed_bounds_by_image, bytes_freed_by_image, plan_cleanup
 
 V28 = "28.5.2"
@@ -201,9 +202,9 @@ def test_builder_prune_keeps_shared_records(api: str) -> None:
     host = d.host()
     plan = host.plan_builder_prune()
     contexts = _ids(d, context=True)
-    assert set(plan.deleted_cache) == contexts and plan.exact
+    assert set(plan.deleted_build_cache) == contexts and plan.exact
     assert plan.to_api() == {
-        "CachesDeleted": list(plan.deleted_cache),
+        "CachesDeleted": list(plan.deleted_build_cache),
         "SpaceReclaimed": 4 * 2048,
     }
     after = host.apply(plan)
@@ -216,7 +217,7 @@ def test_builder_prune_all_then_everything_is_exact(api: str) -> None:
     d, ids = m54(api)
     host = d.host()
     plan = host.plan_builder_prune(all=True)
-    assert set(plan.deleted_cache) == set(d.records or {}) and plan.exact
+    assert set(plan.deleted_build_cache) == set(d.records or {}) and plan.exact
     assert plan.space_reclaimed == sum(r["size"] for r in (d.records or {}).values())
     after = host.apply(plan)
     assert after.build_cache == () and after.maybe_held == frozenset()
@@ -235,7 +236,7 @@ def test_builder_prune_goes_leaves_first_with_parents() -> None:
     host = d.host()
     assert not any(r.shared for r in host.build_cache)
     plan = host.plan_builder_prune()
-    order = {rid: k for k, rid in enumerate(plan.deleted_cache)}
+    order = {rid: k for k, rid in enumerate(plan.deleted_build_cache)}
     assert set(order) == set(d.records or {})
     for rid, record in (d.records or {}).items():
         if record["parent"] is not None:
@@ -252,14 +253,15 @@ def test_an_internal_record_keeps_its_parents(api: str) -> None:
     host = d.host()
     plan = host.plan_builder_prune()
     if api == "1.51":
-        assert plan.exact and plan.deleted_cache == (other,)
+        assert plan.exact and plan.deleted_build_cache == (other,)
         assert plan.space_reclaimed == 7
     else:  # the records' parents are unknown: any of them could be kept by the internal one
-        assert plan.deleted_cache == () and set(plan.uncertain_cache) == {root, middle, other}
+        assert plan.deleted_build_cache == ()
+        assert set(plan.uncertain_build_cache) == {root, middle, other}
         assert plan.bounds == (0, 117)
         after = host.apply(plan)
         assert after.cache_maybe_gone == {root, middle, other}
-    assert set(host.plan_builder_prune(all=True).deleted_cache) == set(d.records or {})
+    assert set(host.plan_builder_prune(all=True).deleted_build_cache) == set(d.records or {})
 
 
 def test_in_use_records_stay() -> None:
@@ -267,7 +269,7 @@ def test_in_use_records_stay() -> None:
     root = d.cache_record(100)
     d.cache_record(10, parent=root, in_use=True)
     free = d.cache_record(5)
-    assert d.host().plan_builder_prune(all=True).deleted_cache == (free,)
+    assert d.host().plan_builder_prune(all=True).deleted_build_cache == (free,)
 
 
 @pytest.mark.parametrize(
@@ -298,27 +300,89 @@ def test_builder_prune_filters(filters: dict[str, list[str]], expected: set[str]
         entry["ID"] = name + entry["ID"][1:]
     host = Host.from_api(doc)
     plan = host.plan_builder_prune(all=True, filters=filters)
-    assert {rid[0] for rid in plan.deleted_cache} == expected
+    assert {rid[0] for rid in plan.deleted_build_cache} == expected
+
+
+# the engine's answers, read from Engines 20.10.24 and 28.5.2 (POST /build/prune)
+@pytest.mark.parametrize(
+    ("version", "filters", "status", "message"),
+    [
+        ("28.5.2", {"nope": ["1"]}, 400, "invalid filter 'nope'"),
+        ("28.5.2", {"mutable": ["true"]}, 400, "invalid filter 'mutable'"),
+        ("20.10.24", {"dangling": ["true"]}, 400, "Invalid filter 'dangling'"),
+        ("28.5.2", {"until": ["1h"], "unused-for": ["2h"]}, 400,
+         'conflicting filters: "until" and "unused-for"'),
+        ("28.5.2", {"until": ["1h", "2h"]}, 400, "filters expect only one value"),
+        ("20.10.24", {"type": ["a", "b"]}, 400, "filters expect only one value"),
+        ("28.5.2", {"until": ["abc"]}, 400,
+         "\"until\" filter expects a duration (e.g., '24h') or a timestamp: "
+         "failed to parse value as time or duration: \"abc\""),
+        ("20.10.24", {"until": ["2020-01-01"]}, 500,
+         "\"until\" filter expects a duration (e.g., '24h'): "
+         "time: unknown unit \"-\" in duration \"2020-01-01\""),
+        ("20.10.24", {"unused-for": ["abc"]}, 500,
+         "\"unused-for\" filter expects a duration (e.g., '24h'): "
+         "time: invalid duration \"abc\""),
+        ("23.0.6", {"until": ["2020-01-01"]}, 500,
+         "\"until\" filter expects a duration (e.g., '24h'): "
+         "time: unknown unit \"-\" in duration \"2020-01-01\""),
+    ],
+)
+def test_builder_prune_bad_filters(
+    version: str, filters: dict[str, list[str]], status: int, message: str
+) -> None:
+    api = "1.41" if version.startswith("20.") else "1.51"
+    host = m54(api, version=version)[0].host()
+    with pytest.raises(EngineError) as caught:
+        host.plan_builder_prune(filters=filters)
+    assert caught.value.status == status
+    assert caught.value.message == "failed to prune build cache: " + message
+
+
+@pytest.mark.parametrize("value", ["two words", "a,b", "/x/", ".x"])
+def test_filter_values_the_model_cannot_read(value: str) -> None:
+    host = m54("1.51")[0].host()
+    with pytest.raises(NotModelled, match="BuildKit's filter syntax needs it quoted"):
+        host.plan_builder_prune(filters={"description": [value]})
 
 
 @pytest.mark.parametrize(
-    ("filters", "message"),
+    ("text", "expected"),
     [
-        ({"nope": ["1"]}, "failed to prune build cache: invalid filter 'nope'"),
-        ({"mutable": ["1"]}, "failed to prune build cache: invalid filter 'mutable'"),
-        ({"until": ["1h"], "unused-for": ["2h"]},
-         'failed to prune build cache: conflicting filters: "until" and "unused-for"'),
-        ({"until": ["1h", "2h"]}, "failed to prune build cache: filters expect only one value"),
-        ({"type": ["a", "b"]}, "failed to prune build cache: filters expect only one value"),
-        ({"description": ["two words"]}, "failed to prune build cache: the model cannot read"),
+        ("0", 0), ("-0", 0), ("1h", 3600 * 10**9), ("1h30m", 5400 * 10**9),
+        (".5s", 5 * 10**8), ("1.5ms", 1_500_000), ("2us", 2000), ("2\u00b5s", 2000),
+        ("-10m", -600 * 10**9), ("+3ns", 3),
+        ("", 'time: invalid duration ""'),
+        ("abc", 'time: invalid duration "abc"'),
+        ("10", 'time: missing unit in duration "10"'),
+        ("1d", 'time: unknown unit "d" in duration "1d"'),
+        ("2020-01-01", 'time: unknown unit "-" in duration "2020-01-01"'),
+        (".s", 'time: invalid duration ".s"'),
+        ("9999999999h", 'time: invalid duration "9999999999h"'),
     ],
 )
-def test_builder_prune_bad_filters(filters: dict[str, list[str]], message: str) -> None:
-    host = m54("1.51")[0].host()
-    with pytest.raises(InvalidArgument) as caught:
-        host.plan_builder_prune(filters=filters)
-    assert caught.value.status == 400
-    assert caught.value.message.startswith(message)
+def test_go_durations(text: str, expected: int | str) -> None:
+    if isinstance(expected, int):
+        assert go_duration_ns(text) == expected
+    else:
+        with pytest.raises(ValueError) as caught:
+            go_duration_ns(text)
+        assert str(caught.value) == expected
+
+
+def test_until_keeps_records_used_after_it() -> None:
+    d = HostBuilder(engine_version="20.10.24")
+    old = d.cache_record(1)
+    d.clock += 3600
+    d.cache_record(2)
+    host = d.host()
+    now = d.clock + 60  # the second record was used a minute ago, the first an hour before
+    assert host.plan_builder_prune(filters={"until": ["30m"]}, now=now).deleted_build_cache == (
+        old,
+    )
+    assert host.plan_builder_prune(filters={"until": ["0s"]}, now=now).deleted_build_cache == (
+        old, *[r for r in (d.records or {}) if r != old]
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -392,7 +456,8 @@ def test_the_engine_answer_lies_within_the_bounds(world: Any, data: Any) -> None
         assert host.certainly_held <= truth_held <= host.maybe_held
     plan = host.plan_builder_prune()
     truth = {rid for rid in d.records or {} if rid not in d.shared_records()}
-    assert set(plan.deleted_cache) <= truth <= set(plan.deleted_cache) | set(plan.uncertain_cache)
+    certain, maybe = set(plan.deleted_build_cache), set(plan.uncertain_build_cache)
+    assert certain <= truth <= certain | maybe
 
 
 def test_a_predicted_state_keeps_what_it_does_not_know(tmp_path: Path) -> None:
