@@ -154,7 +154,7 @@ def _find_for_position(host: Host, value: str) -> Container:
                 break
             found = container
     if found is None:
-        raise EngineError(f"no such container {value}", 500)
+        raise host.profile.position_not_found(value)
     return found
 
 
@@ -192,7 +192,7 @@ def listed_containers(
         exited.append(int(value))
     for value in args.get("status", ()):
         if value not in STATES:
-            raise invalid(f"status={value}")
+            raise host.profile.invalid_state_filter(value)
         all = True
     task: bool | None = None
     if "is-task" in args:

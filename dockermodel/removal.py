@@ -762,7 +762,9 @@ def _remove_container(
             hard=True,
         )
     if container.running and not force:
-        refused = state.profile.rm_in_state(name, container.id, container.state)
+        refused = state.profile.rm_in_state(
+            name, container.id, container.state, container.names[0] if container.names else ""
+        )
         raise Conflict(
             refused.message,
             refused.status,

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Literal
 import attrs
 
 from .. import reference as _ref
-from ..errors import AmbiguousPrefix, Conflict, InvalidArgument, InvalidReference
+from ..errors import AmbiguousPrefix, Conflict, EngineError, InvalidArgument, InvalidReference
 from ..model import BuildCacheRecord
 
 __all__ = ["STORES", "Engine", "Profile", "Store"]
@@ -157,8 +157,28 @@ class Profile:
         """A container id prefix that matches several containers."""
         return AmbiguousPrefix(f"Multiple IDs found with provided prefix: {prefix}", 500)
 
-    def rm_in_state(self, name: str, full_id: str, state: str) -> Conflict:
-        """``docker rm`` without force of a running, paused or restarting container."""
+    def invalid_state_filter(self, value: str) -> InvalidArgument:
+        """The ``status=VALUE`` filter of ``GET /containers/json`` naming no container state.
+
+        [moby v20.10.24 daemon/list.go · foldFilter]
+        """
+        return self.invalid_filter(f"status={value}")
+
+    def position_not_found(self, value: str) -> EngineError:
+        """A ``before`` / ``since`` filter of ``GET /containers/json`` naming no container.
+
+        [moby v20.10.24 daemon/list.go · foldFilter]
+        """
+        return EngineError(f"no such container {value}", 500)
+
+    def rm_in_state(
+        self, name: str, full_id: str, state: str, container_name: str = ""
+    ) -> Conflict:
+        """``docker rm`` without force of a running, paused or restarting container.
+
+        ``name`` is the name or id the request gave, ``container_name`` the
+        container's own name (``/web``).
+        """
         procedure = "Unpause and then stop" if state == "paused" else "Stop"
         return Conflict(
             f"You cannot remove a {state} container {full_id}. "
