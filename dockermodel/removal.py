@@ -36,7 +36,7 @@ import re
 import time
 import weakref
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -51,6 +51,7 @@ from .errors import (
     InvalidArgument,
     InvalidReference,
     NotFound,
+    NotModelled,
     PlanMismatch,
 )
 from .graph import Graph
@@ -66,8 +67,10 @@ __all__ = [
     "SystemPrunePlan",
     "VolumePruneRule",
     "apply_plan",
+    "bytes_freed_bounds_by_image",
     "bytes_freed_by_image",
     "plan_build_cache_prune",
+    "plan_builder_prune",
     "plan_cleanup",
     "plan_commands",
     "plan_container_prune",
@@ -90,6 +93,7 @@ def __dir__() -> list[str]:
 #: v2.8.1); distribution/reference v0.6 adds the repository name in parentheses.
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _V = TypeVar("_V")
+_P = TypeVar("_P", "Plan", "CleanupPlan")
 _IMAGE_PRUNE_FILTERS = ("dangling", "label", "label!", "until")
 _CONTAINER_PRUNE_FILTERS = ("label", "label!", "until")
 
@@ -146,7 +150,15 @@ class Plan:
     removed_volumes: tuple[str, ...] = ()
     space_reclaimed: int = 0
     bytes_freed: int = 0
-    #: ids of the build cache records removed (``CachesDeleted``)
+    #: ``Deleted`` layer records the engine may or may not emit (BuildKit's cache may hold them).
+    uncertain: tuple[Record, ...] = ()
+    #: Chain ids that may or may not leave the disk (reported or silent).
+    uncertain_layers: tuple[str, ...] = ()
+    #: Σ DiffSize of :attr:`uncertain_layers` (``bytes_freed`` + this is the highest).
+    uncertain_bytes: int = 0
+    #: ``None`` when exact, else the ``(lowest, highest)`` ``SpaceReclaimed`` the engine can answer.
+    bounds: tuple[int, int] | None = None
+    #: ids of the build cache records removed (``CachesDeleted``), in the engine's order
     deleted_build_cache: tuple[str, ...] = ()
     #: The host the plan was made for (``None``: a cleanup step, or made by hand);
     #: :meth:`Host.apply` refuses the plan on any other host.
@@ -162,6 +174,22 @@ class Plan:
             f"space_reclaimed={self.space_reclaimed}, bytes_freed={self.bytes_freed})"
         )
 
+    #: ids of build cache records the engine may or may not report removed
+    uncertain_build_cache: tuple[str, ...] = ()
+    #: ids of build cache records certainly gone afterwards (``deleted_build_cache``
+    #: and uncertain ones that are gone either way)
+    gone_build_cache: tuple[str, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        """Whether the engine's answer and the state after it are known exactly."""
+        return not (self.uncertain_layers or self.uncertain_build_cache or self.bounds)
+
+    @property
+    def bytes_freed_bounds(self) -> tuple[int, int]:
+        """``(lowest, highest)`` bytes that leave the disk (equal when exact)."""
+        return self.bytes_freed, self.bytes_freed + self.uncertain_bytes
+
     def to_api(self) -> Any:
         """The engine's answer: the response body (``None`` for ``rm``'s 204).
 
@@ -173,6 +201,10 @@ class Plan:
         * ``build_cache_prune`` — ``{"CachesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``rm`` — ``None`` (HTTP 204, no body);
         * ``cleanup`` — the records of every step, as for ``rmi``.
+
+        Records the engine may or may not emit (:attr:`uncertain`,
+        :attr:`uncertain_build_cache`) are left out and ``SpaceReclaimed`` is the
+        lowest figure; :attr:`bounds` has the highest.
         """
         if self.kind == "image_prune":
             return {
@@ -258,8 +290,26 @@ class CleanupPlan:
             removed_volumes=tuple(v for p in plans for v in p.removed_volumes),
             space_reclaimed=sum(p.space_reclaimed for p in plans),
             bytes_freed=sum(p.bytes_freed for p in plans),
+            uncertain=tuple(r for p in plans for r in p.uncertain),
+            uncertain_layers=tuple(c for p in plans for c in p.uncertain_layers),
+            uncertain_bytes=sum(p.uncertain_bytes for p in plans),
+            bounds=_sum_bounds(plans),
             deleted_build_cache=tuple(b for p in plans for b in p.deleted_build_cache),
         )
+
+    @property
+    def bytes_freed_bounds(self) -> tuple[int, int]:
+        """``(lowest, highest)`` bytes the steps free (equal when every step is exact)."""
+        low = self.bytes_freed
+        return low, low + sum(step.plan.uncertain_bytes for step in self.steps)
+
+
+def _sum_bounds(plans: Sequence[Plan]) -> tuple[int, int] | None:
+    if all(p.bounds is None for p in plans):
+        return None
+    low = sum(p.space_reclaimed for p in plans)
+    high = sum(p.bounds[1] if p.bounds is not None else p.space_reclaimed for p in plans)
+    return low, high
 
 
 # --------------------------------------------------------------------------
@@ -351,6 +401,14 @@ class _Index:
         self.rc = rc
         #: image ids newest first (``created_ns`` descending, then id): prune's visiting order
         self.newest_first = sorted(images, key=lambda i: (-images[i].created_ns, i))
+        self._image_mounts: dict[str, list[str]] | None = None
+
+    @property
+    def image_mounts(self) -> dict[str, list[str]]:
+        """Image id -> containers mounting it as an ``image`` mount (built on first use)."""
+        if self._image_mounts is None:
+            self._image_mounts = _image_mounts(self.containers)
+        return self._image_mounts
 
 
 _LAST_INDEX: list[tuple[weakref.ref[Graph], _Index]] = []
@@ -389,7 +447,7 @@ class _State:
     layers freed.
     """
 
-    def __init__(self, host: Graph) -> None:
+    def __init__(self, host: Graph, holds: Iterable[str] = ()) -> None:
         index = _index(host)
         self.host = host
         self.profile = host.profile
@@ -405,6 +463,8 @@ class _State:
         self.containers = dict(index.containers)
         self.held = dict(index.held)
         self.rc = index.rc.copy()
+        # the build cache's holds: one more reference on each layer it holds
+        self.rc.update(holds)
         self.records: list[Record] = []
         self.deleted_images: list[str] = []
         self.untagged: list[tuple[str, str]] = []
@@ -625,18 +685,27 @@ def _image_mount_user(state: _State, image_id: str) -> Container | None:
     whose source is the image id as use of the image.
     [moby v28.5.2 daemon/images/image_delete.go · ImageService.ImageDelete]
     """
-    for container in state.containers.values():
+    users = _index(state.host).image_mounts.get(image_id, ())
+    for cid in users:  # newest first; skip containers this plan removed
+        container = state.containers.get(cid)
+        if container is not None:
+            return container
+    return None
+
+
+def _image_mounts(containers: Mapping[str, Container]) -> dict[str, list[str]]:
+    """Image id -> ids of the containers (newest first) with an ``image`` mount of it."""
+    out: dict[str, list[str]] = {}
+    for container in containers.values():
         mounts = container.extra.get("Mounts")
         if not isinstance(mounts, Sequence):
             continue
         for mount in mounts:
-            if (
-                isinstance(mount, Mapping)
-                and mount.get("Type") == "image"
-                and mount.get("Source") == image_id
-            ):
-                return container
-    return None
+            if isinstance(mount, Mapping) and mount.get("Type") == "image":
+                source = mount.get("Source")
+                if isinstance(source, str):
+                    out.setdefault(source, []).append(container.id)
+    return out
 
 
 def _is_image_id_prefix(image_id: str, name: str) -> bool:
@@ -720,9 +789,59 @@ def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) ->
     [moby v20.10.24 daemon/images/image_delete.go · ImageService.ImageDelete]
     """
     image_id = _lookup(host, name)
-    state = _State(host)
-    _image_delete(state, image_id, name, force=force, prune=prune)
-    return state.plan("rmi", name)
+
+    def run(state: _State) -> Plan:
+        _image_delete(state, image_id, name, force=force, prune=prune)
+        return state.plan("rmi", name)
+
+    return _bounded(host, run)
+
+
+# --------------------------------------------------------------------------
+# Layers BuildKit's build cache may hold: plans with bounds
+# --------------------------------------------------------------------------
+
+
+def _bounded(host: Graph, run: Callable[[_State], _P]) -> _P:
+    """``run`` once with every layer the build cache may hold held, once with only those it must.
+
+    Holds never change a conflict or which images go (they only keep layers
+    on disk), so both runs take the same steps; the first frees a subset of
+    what the second frees. Where the two sets are equal (nothing held, or
+    every hold known: ``host.maybe_held == host.certainly_held``) there is
+    one run and the plan is exact.
+    """
+    maybe, certain = host.maybe_held, host.certainly_held
+    if maybe == certain:
+        return run(_State(host, certain))
+    low = run(_State(host, maybe))
+    high = run(_State(host, certain))
+    merged: _P = _merge(low, high)
+    return merged
+
+
+def _merge(low: Any, high: Any) -> Any:
+    """The plan of ``low`` (every possible hold kept) with what ``high`` frees beyond it."""
+    if isinstance(low, CleanupPlan):
+        steps = tuple(
+            CleanupStep(a.command, _merge(a.plan, b.plan))
+            for a, b in zip(low.steps, high.steps, strict=True)
+        )
+        return CleanupPlan(steps)
+    assert isinstance(low, Plan) and isinstance(high, Plan)
+    freed = set(low.deleted_layers) | set(low.silent_layers)
+    maybe = tuple(c for c in (*high.deleted_layers, *high.silent_layers) if c not in freed)
+    if not maybe:
+        return low
+    certain = set(low.records)
+    uncertain = tuple(r for r in high.records if r not in certain)
+    return attrs.evolve(
+        low,
+        uncertain=uncertain,
+        uncertain_layers=maybe,
+        uncertain_bytes=high.bytes_freed - low.bytes_freed,
+        bounds=(low.space_reclaimed, high.space_reclaimed) if uncertain else None,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -800,10 +919,13 @@ def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) 
     [moby v20.10.24 daemon/mounts.go · Daemon.removeMountPoints]
     """
     container = host.find_container(name)
-    state = _State(host)
-    _remove_container(state, container, name, force, volumes)
-    state.space = max(container.size_rw, 0)
-    return state.plan("rm", name)
+
+    def run(state: _State) -> Plan:
+        _remove_container(state, container, name, force, volumes)
+        state.space = max(container.size_rw, 0)
+        return state.plan("rm", name)
+
+    return _bounded(host, run)
 
 
 # --------------------------------------------------------------------------
@@ -952,7 +1074,21 @@ def plan_image_prune(
     else:  # pragma: no cover - the CLI's value always matches one branch
         raise host.profile.invalid_filter(f"dangling={_go_list(values)}")
     until = _until(args, now)
-    state = _State(host)
+
+    def run(state: _State) -> Plan:
+        _image_prune(state, host, dangling_only, until, args)
+        return state.plan("image_prune", None)
+
+    return _bounded(host, run)
+
+
+def _image_prune(
+    state: _State,
+    host: Graph,
+    dangling_only: bool,
+    until: int | None,
+    args: Mapping[str, tuple[str, ...]],
+) -> None:
     candidates = []
     for image_id in _index(host).newest_first:
         image = state.images[image_id]
@@ -987,7 +1123,6 @@ def plan_image_prune(
                 _image_delete(state, image.id, image.id.partition(":")[2], False, True)
             except (Conflict, NotFound):
                 continue
-    return state.plan("image_prune", None)
 
 
 # --------------------------------------------------------------------------
@@ -1009,17 +1144,120 @@ def plan_container_prune(
     """
     args = _prune_args(host, filters, _CONTAINER_PRUNE_FILTERS)
     until = _until(args, now)
-    state = _State(host)
-    for _, container in host.containers.items():
-        if container.running or container.state == "removing":
-            continue
-        if until is not None and container.created * 10**9 > until:
-            continue
-        if not _match_labels(args, container.labels):
-            continue
-        _remove_container(state, container, container.id, force=False, volumes=False)
-        state.space += max(container.size_rw, 0)
-    return state.plan("container_prune", None)
+
+    def run(state: _State) -> Plan:
+        for _, container in host.containers.items():
+            if container.running or container.state == "removing":
+                continue
+            if until is not None and container.created * 10**9 > until:
+                continue
+            if not _match_labels(args, container.labels):
+                continue
+            _remove_container(state, container, container.id, force=False, volumes=False)
+            state.space += max(container.size_rw, 0)
+        return state.plan("container_prune", None)
+
+    return _bounded(host, run)
+
+
+# --------------------------------------------------------------------------
+# Build-cache prune
+# --------------------------------------------------------------------------
+
+
+def plan_builder_prune(
+    host: Graph,
+    all: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
+) -> Plan:
+    """What ``docker builder prune [-a] [--filter …]`` (``POST /build/prune``) would do.
+
+    Without ``all`` it removes, leaves first, every build-cache record that
+    is not in use, has no child record left, is not of type ``internal`` or
+    ``frontend`` and is not shared with an image; with ``all``, every record
+    that is not in use. ``SpaceReclaimed`` is the sum of the removed
+    records' ``Size`` whether or not any byte leaves the disk (a layer an
+    image still has stays). Filters: ``until`` / ``unused-for`` keep records
+    used after that time; ``id`` (a regular expression), ``type``,
+    ``description``, ``parent``, ``inuse``, ``shared``, ``private`` select
+    records as BuildKit's filter does (see :func:`dockermodel.buildcache.record_filter`);
+    ``label`` is accepted and ignored, as the engine does. ``now`` anchors a
+    duration ``until``.
+
+    Exact where the records' parents are known (API 1.42+, or Engine
+    20.10's ``Parent``); below 1.42 on Engine 23+ records that an idle
+    record left behind could keep as a parent are returned as
+    :attr:`Plan.uncertain_build_cache`, with :attr:`Plan.bounds`. A host read
+    without ``/system/df`` has no records and plans nothing.
+    [moby v28.5.2 builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo]
+    [moby v28.5.2 vendor/github.com/moby/buildkit/cache/manager.go · cacheManager.prune, pruneOnce]
+    """
+    from . import buildcache as _bc
+
+    profile = host.profile
+
+    def error(message: str, status: int = 400) -> EngineError:
+        return EngineError(f"failed to prune build cache: {message}", status)
+
+    args = normalize_filters(filters)
+    for key in args:
+        if key not in _bc.PRUNE_FILTERS:
+            invalid = profile.invalid_filter(key)
+            raise InvalidArgument(f"failed to prune build cache: {invalid.message}")
+    until_values = args.get("until", ())
+    unused = args.get("unused-for", ())
+    if until_values and unused:
+        raise InvalidArgument(
+            'failed to prune build cache: conflicting filters: "until" and "unused-for"'
+        )
+    key = "unused-for" if unused else "until"
+    values = (*until_values, *unused)
+    if len(values) > 1:
+        raise InvalidArgument("failed to prune build cache: filters expect only one value")
+    keep: Callable[[Any], bool] = lambda r: False  # noqa: E731
+    if values:
+        now_ns = time.time_ns() if now is None else int(Decimal(str(now)) * 10**9)
+        try:
+            cutoff = profile.build_prune_cutoff(values[0], now_ns)
+        except EngineError as exc:
+            raise error(f'"{key}" {exc.message}', exc.status) from None
+
+        def keep(record: Any) -> bool:
+            if record.last_used_at is None:
+                return False
+            try:
+                used = _until_ns(record.last_used_at, 0)
+            except EngineError:
+                return False
+            return used > cutoff
+
+    def refuse(message: str) -> Exception:
+        if message == "filters expect only one value":
+            return InvalidArgument(f"failed to prune build cache: {message}")
+        return NotModelled(message)
+
+    match = _bc.record_filter(args, refuse)
+    records = host.build_cache or ()
+    api = host.engine.api
+    result = _bc.prune(
+        records,
+        lambda r: profile.cache_parents(r, api),
+        all=all,
+        keep=keep,
+        match=match,
+        unsure=host.cache_unsure,
+        maybe_gone=host.cache_maybe_gone,
+    )
+    return Plan(
+        kind="build_cache_prune",
+        deleted_build_cache=result.deleted,
+        uncertain_build_cache=result.uncertain,
+        gone_build_cache=result.gone,
+        space_reclaimed=result.space,
+        bounds=(result.space, result.space_high) if result.uncertain else None,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -1039,6 +1277,12 @@ def apply_plan(host: _G, plan: Plan) -> _G:
     mounted lose one from their ``RefCount``. Containers whose image was
     deleted keep ``image_id`` and ``layers`` (their layers stay on disk,
     see ``docs/removal.md``), so ``Host.container_image_field`` reports ``sha256:<id>``.
+
+    Layers the plan is uncertain about (:attr:`Plan.uncertain_layers`) leave
+    the layer map too: freed, or kept by BuildKit's cache outside every
+    image, no API shows them again. After images are deleted the build-cache
+    records keep ``Shared`` only where they may still hold a layer of an
+    image; records a build-cache prune removes leave ``build_cache``.
     """
     _check_plan_is_for(host, plan)
     deleted = set(plan.deleted_images)
@@ -1059,8 +1303,33 @@ def apply_plan(host: _G, plan: Plan) -> _G:
         images[image_id] = image
     removed = set(plan.deleted_containers)
     containers = {cid: c for cid, c in host.containers.items() if cid not in removed}
-    freed = set(plan.deleted_layers) | set(plan.silent_layers)
+    # layers the build cache may hold leave the images' chains either way: the
+    # engine frees them or keeps them where no API shows them
+    freed = set(plan.deleted_layers) | set(plan.silent_layers) | set(plan.uncertain_layers)
     layers = {c: layer for c, layer in host.layers.items() if c not in freed}
+    if host.certainly_held and (deleted or removed):
+        # layers only the cache holds stay on disk, outside every image's chain
+        reachable = {c for image in images.values() for c in image.layers}
+        reachable.update(c for container in containers.values() for c in container.layers)
+        layers = {c: layer for c, layer in layers.items() if c in reachable}
+    build_cache = host.build_cache
+    unsure = set(host.cache_unsure)
+    maybe_gone = set(host.cache_maybe_gone)
+    gone_records = set(plan.deleted_build_cache) | set(plan.gone_build_cache)
+    if build_cache is not None and gone_records:
+        build_cache = tuple(r for r in build_cache if r.id not in gone_records)
+        unsure -= gone_records
+        maybe_gone -= gone_records
+    maybe_gone.update(c for c in plan.uncertain_build_cache if c not in gone_records)
+    if build_cache and deleted:
+        build_cache, unsure_shared = host.profile.cache_after_image_removal(
+            (host.images.values(), host.layers),
+            (images.values(), layers),
+            build_cache,
+            host.engine.api,
+            frozenset(unsure),
+        )
+        unsure = set(unsure_shared)
     volumes = host.volumes
     if removed or plan.removed_volumes:
         released: dict[str, int] = {}
@@ -1077,10 +1346,6 @@ def apply_plan(host: _G, plan: Plan) -> _G:
                 volume = attrs.evolve(volume, ref_count=max(volume.ref_count - n, 0))
             kept.append(volume)
         volumes = tuple(kept)
-    build_cache = host.build_cache
-    if plan.deleted_build_cache and build_cache is not None:
-        gone_records = set(plan.deleted_build_cache)
-        build_cache = tuple(r for r in build_cache if r.id not in gone_records)
     # a figure taken from the engine goes with the image it was taken for
     taken = frozenset(
         t for t in host.taken if not (t.startswith("images[") and t[7:78] in deleted)
@@ -1093,6 +1358,8 @@ def apply_plan(host: _G, plan: Plan) -> _G:
         volumes=volumes,
         build_cache=build_cache,
         taken=taken,
+        cache_unsure=frozenset(unsure),
+        cache_maybe_gone=frozenset(maybe_gone),
         payloads=None,
     )
 
@@ -1161,7 +1428,10 @@ def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> C
     :meth:`CleanupPlan.as_plan` on the host planned for. Linear in the size of
     the host.
     """
-    state = _State(host)
+    return _bounded(host, lambda state: _cleanup(state, host, containers, all))
+
+
+def _cleanup(state: _State, host: Graph, containers: bool, all: bool) -> CleanupPlan:
     steps: list[CleanupStep] = []
     if containers:
         for container in list(state.containers.values()):
@@ -1213,9 +1483,29 @@ def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     parents that have no other child and no container (its parent walk). It
     frees the layers of those images that no other image and no container
     holds. Each image is on the parent walk of at most one other image, so
-    the whole map costs O(size of host).
+    the whole map costs O(size of host). Layers BuildKit's build cache may
+    hold count as held: the figure is the lowest; see
+    :func:`bytes_freed_bounds_by_image` for both ends.
     """
-    state = _State(host)
+    return _bytes_freed(host, host.maybe_held)
+
+
+def bytes_freed_bounds_by_image(host: Graph) -> dict[str, tuple[int, int]]:
+    """For every image, ``(lowest, highest)`` bytes ``docker rmi -f sha256:<id>`` would free.
+
+    The lowest keeps every layer BuildKit's build cache may hold
+    (``host.maybe_held``), the highest only those it must hold
+    (``host.certainly_held``); equal where the answer is exact.
+    """
+    low = _bytes_freed(host, host.maybe_held)
+    if host.maybe_held == host.certainly_held:
+        return {i: (n, n) for i, n in low.items()}
+    high = _bytes_freed(host, host.certainly_held)
+    return {i: (n, high[i]) for i, n in low.items()}
+
+
+def _bytes_freed(host: Graph, holds: Iterable[str]) -> dict[str, int]:
+    state = _State(host, holds)
     rc, parent_of = state.rc, state.parent_of
     out: dict[str, int] = {}
     for image_id, image in state.images.items():
@@ -1568,60 +1858,19 @@ def _parse_bool(value: str, key: str) -> bool:
 
 
 # --------------------------------------------------------------------------
-# Build cache prune (BuildKit records of /system/df)
+# Build cache prune: the name the system prune uses
 # --------------------------------------------------------------------------
-
-_BUILD_CACHE_FILTERS = (
-    "until", "unused-for", "label", "label!",
-    "id", "parent", "type", "description", "inuse", "shared", "private",
-)  # fmt: skip
-_GO_DURATION = re.compile(r"[+-]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)\Z")
 
 
 def plan_build_cache_prune(
-    host: Graph, all: bool = False, filters: Mapping[str, Any] | None = None
+    host: Graph,
+    all: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
 ) -> Plan:
-    """What ``docker builder prune -f [-a]`` (``POST /build/prune``) would do, from ``/system/df``.
-
-    Filters are validated as the engine does (``until`` / ``unused-for``: one
-    Go duration, not both); then, as BuildKit's cache manager prunes: records
-    in use are kept; without ``all``, records shared with image layers and
-    records of type ``internal`` or ``frontend`` are kept too; the rest go,
-    and ``SpaceReclaimed`` is the sum of their sizes. With no record (the
-    classic builder's hosts, Engine 20.10's ``null``) the answer is exact:
-    nothing, 0 bytes. With records, ``until`` and the field filters are not
-    evaluated and BuildKit's parent links are not followed: the plan is then
-    an estimate (:attr:`SystemPrunePlan.unknown` says so).
-    [moby v20.10.24 builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo]
-    """
-    args = _prune_args(host, filters, _BUILD_CACHE_FILTERS)
-    if args.get("until") and args.get("unused-for"):
-        raise InvalidArgument("conflicting filters: \"until\" and \"unused-for\"")
-    key = "unused-for" if args.get("unused-for") else "until"
-    values = (*args.get("until", ()), *args.get("unused-for", ()))
-    if len(values) > 1:
-        raise InvalidArgument("filters expect only one value")
-    if values and not _GO_DURATION.match(values[0]):
-        raise EngineError(
-            f"\"{key}\" filter expects a duration (e.g., '24h'): "
-            f"time: invalid duration {go_quote_str(values[0])}",
-            500,
-        )
-    deleted: list[str] = []
-    size = 0
-    for record in host.build_cache or ():
-        if record.in_use:
-            continue
-        if not all and (record.shared or record.type in ("internal", "frontend")):
-            continue
-        deleted.append(record.id)
-        size += max(record.size, 0)
-    return Plan(
-        kind="build_cache_prune",
-        deleted_build_cache=tuple(deleted),
-        space_reclaimed=size,
-        bytes_freed=size,
-    )
+    """:func:`plan_builder_prune` under the name ``plan_system_prune`` uses."""
+    return plan_builder_prune(host, all=all, filters=filters, now=now)
 
 
 def go_quote_str(text: str) -> str:
@@ -1645,7 +1894,8 @@ class SystemPrunePlan:
     counts its ``SpaceReclaimed`` only when it removed something, except the
     build cache step, which always counts. ``unknown`` names the steps whose
     answer the host cannot decide: ``networks`` always (custom networks are
-    not read), ``build cache`` when BuildKit records exist. When a step is
+    not read), and the steps whose plan is not exact (what BuildKit's build
+    cache holds: :attr:`Plan.exact`). When a step is
     refused (a filter it does not accept), ``refusal`` is the engine's error
     and the steps before it are the ones that ran.
     [docker/cli v28.2.2 cli/command/system/prune.go · runPrune]
@@ -1744,6 +1994,6 @@ def plan_system_prune(
             return refused(name, error)
         steps.append((name, plan))
         current = apply_plan(current, plan)
-    if host.build_cache:
-        unknown.append("build cache")
+    # steps whose answer depends on what BuildKit's build cache holds
+    unknown.extend(name for name, plan in steps if plan is not None and not plan.exact)
     return SystemPrunePlan(tuple(steps), tuple(unknown))

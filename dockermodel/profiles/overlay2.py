@@ -30,7 +30,14 @@ from typing import Any, ClassVar, Literal
 
 from .. import _reference_v2_8
 from .. import reference as _ref
-from ..errors import AmbiguousPrefix, Conflict, InvalidArgument, InvalidReference, NotFound
+from ..errors import (
+    AmbiguousPrefix,
+    Conflict,
+    EngineError,
+    InvalidArgument,
+    InvalidReference,
+    NotFound,
+)
 from ..model import BuildCacheRecord
 from .base import Engine, Profile
 
@@ -48,6 +55,25 @@ class Overlay2(Profile):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.image_mounts_are_use = engine.release >= (28, 0, 0)
+        #: ``until`` of a build-cache prune takes timestamps too (24.0+)
+        self.build_prune_timestamps = engine.release >= (24, 0, 0)
+
+    def build_prune_cutoff(self, value: str, now_ns: int) -> int:
+        """From 24.0 ``until`` is a duration or a timestamp (``GetTimestamp``); errors are 400.
+
+        [moby v28.5.2 builder/builder-next/builder.go · toBuildkitPruneInfo]
+        [moby v28.5.2 api/types/time/timestamp.go · GetTimestamp, ParseTimestamps]
+        """
+        if not self.build_prune_timestamps:
+            return super().build_prune_cutoff(value, now_ns)
+        from ..removal import _until_ns
+
+        try:
+            return _until_ns(value, now_ns)
+        except EngineError as exc:
+            raise EngineError(
+                f"filter expects a duration (e.g., '24h') or a timestamp: {exc.message}", 400
+            ) from None
 
     def parse_lookup(self, text: str) -> _ref.Reference | _ref.DigestReference:
         """Engines 23.0–24.x vendor docker/distribution v2.8 (as 20.10), later ones
@@ -91,6 +117,16 @@ class Overlay2(Profile):
         if api < 42 and builder_size:
             doc["BuilderSize"] = builder_size
         return doc
+
+    def cache_parents(self, record: BuildCacheRecord, api: int) -> tuple[str, ...] | None:
+        """``" Parents"`` from API 1.42 (the key is left out when empty); unknown below.
+
+        Below 1.42 the engine clears ``Parents`` and never fills the
+        deprecated ``Parent``, so the records' relations are not reported.
+        [moby v28.5.2 api/server/router/system/system_routes.go · getDiskUsage]
+        [moby v28.5.2 builder/builder-next/builder.go · Builder.DiskUsage]
+        """
+        return record.parents if api >= 42 else None
 
     def invalid_filter(self, spec: str) -> InvalidArgument:
         return InvalidArgument(f"invalid filter '{spec}'")
@@ -143,14 +179,17 @@ class Overlay2(Profile):
 
 
 def _cache_record(record: BuildCacheRecord, api: int) -> dict[str, Any]:
-    doc = record.to_api()
-    doc.pop("Parent", None)
-    parents = doc.pop(" Parents", None) or doc.pop("Parents", None)
-    if api < 42:
-        if record.parent:
-            doc["Parent"] = record.parent
-    elif parents:
-        doc[" Parents"] = parents
+    """One record: ``Parent`` (if set) below 1.42, ``" Parents"`` (if any) from 1.42."""
+    doc: dict[str, Any] = {}
+    for key, value in record.to_api().items():
+        if key == "Parent":
+            if api < 42 and value:
+                doc[key] = value
+        elif key == " Parents":
+            if api >= 42:
+                doc[key] = value
+        else:
+            doc[key] = value
     return doc
 
 
