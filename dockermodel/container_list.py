@@ -174,7 +174,8 @@ def listed_containers(
     """The containers ``GET /containers/json?all=&filters=`` lists, newest first.
 
     Errors are the engine's (Engine 20.10's wording here; the host's profile
-    words the invalid-filter ones): an unknown key ``Invalid filter 'KEY'`` (400),
+    words the invalid-filter, ``status`` and ``before`` / ``since`` ones):
+    an unknown key ``Invalid filter 'KEY'`` (400),
     ``Invalid filter 'status=X'`` (400), ``Invalid filter 'is-task=[X]'``
     (400), ``Unrecognised filter value for health: X`` (400), a bad ``exited``
     value ``strconv.Atoi: parsing "X": invalid syntax`` (500), a ``before`` /
