@@ -56,6 +56,12 @@ from .errors import (
 )
 from .graph import Graph
 from .model import Container, Image, Layer, Volume
+from .profiles.volume_prune import (
+    ANONYMOUS_VOLUME_LABEL,
+    VOLUME_PRUNE_1_41,
+    VOLUME_PRUNE_1_42,
+    VolumePruneRule,
+)
 
 __all__ = [
     "VOLUME_PRUNE_1_41",
@@ -881,7 +887,9 @@ def _remove_container(
             hard=True,
         )
     if container.running and not force:
-        refused = state.profile.rm_in_state(name, container.id, container.state)
+        refused = state.profile.rm_in_state(
+            name, container.id, container.state, container.names[0] if container.names else ""
+        )
         raise Conflict(
             refused.message,
             refused.status,
@@ -1735,45 +1743,13 @@ def plan_image_cleanup(host: Graph, name: str) -> CleanupPlan:
 # Volume prune (API 1.41 and 1.42+)
 # --------------------------------------------------------------------------
 
-#: The label Engine 23+ puts on the volumes it creates for anonymous mounts.
-ANONYMOUS_VOLUME_LABEL = "com.docker.volume.anonymous"
-
-
-@attrs.frozen
-class VolumePruneRule:
-    """How ``POST /volumes/prune`` chooses its volumes; one value per API generation.
-
-    ``anonymous_only``: without an ``all=true`` filter only volumes labelled
-    ``com.docker.volume.anonymous`` go (the engine adds that label filter);
-    ``all_filter``: the engine accepts the ``all`` filter, and ``docker
-    volume prune -a`` sends it.
-    [moby v28.5.2 volume/service/service.go · VolumesService.Prune]
-    [moby v28.5.2 volume/service/convert.go · withPrune]
-    [moby v28.5.2 api/server/router/volume/volume_routes.go · postVolumesPrune];
-    [moby v20.10.24 volume/service/service.go · VolumesService.Prune]
-    """
-
-    anonymous_only: bool
-    all_filter: bool
-
-    @property
-    def accepted_filters(self) -> tuple[str, ...]:
-        return ("label", "label!", "all") if self.all_filter else ("label", "label!")
-
-
-#: Engine 20.10 (API 1.41): every unused local volume, named and anonymous alike.
-VOLUME_PRUNE_1_41 = VolumePruneRule(anonymous_only=False, all_filter=False)
-#: API 1.42 and later (Engine 23+): anonymous volumes only, unless ``all=true``.
-VOLUME_PRUNE_1_42 = VolumePruneRule(anonymous_only=True, all_filter=True)
-
-
 def volume_prune_rule(host: Graph) -> VolumePruneRule:
-    """The rule of the API version the host was read at (:attr:`Graph.engine`).
+    """The rule of the host's engine at the API version it was read at.
 
-    The docker CLI talks the engine's API version (it negotiates down to
-    it), so that version decides which rule applies.
+    :meth:`Profile.volume_prune_rule
+    <dockermodel.profiles.base.Profile.volume_prune_rule>` decides it.
     """
-    return VOLUME_PRUNE_1_42 if host.engine.api >= 42 else VOLUME_PRUNE_1_41
+    return host.profile.volume_prune_rule()
 
 
 def _mounted_volumes(containers: Iterable[Container]) -> set[str]:

@@ -14,6 +14,7 @@ import pytest
 from hostbuilder import HostBuilder
 
 from dockermodel import Conflict, Engine, EngineError, Host, InvalidArgument, InvalidPayload
+from dockermodel.container_list import listed_containers
 from dockermodel.errors import AmbiguousPrefix
 from dockermodel.profiles import (
     EngineVersionWarning,
@@ -24,6 +25,7 @@ from dockermodel.profiles import (
 from dockermodel.profiles.containerd import Containerd
 from dockermodel.profiles.engine20 import Engine20
 from dockermodel.profiles.overlay2 import Overlay2
+from dockermodel.profiles.volume_prune import VOLUME_PRUNE_1_41, VOLUME_PRUNE_1_42
 
 V20 = "20.10.24+dfsg1"
 V26 = "26.1.5+dfsg1"
@@ -504,3 +506,66 @@ def test_build_cache_parents_key_per_api_version() -> None:
     assert [r.get(" Parents") for r in at_141["BuildCache"]] == [None, None]
     assert all("Parent" not in r for r in at_141["BuildCache"])
     assert at_141["BuilderSize"] == BUSYBOX + 10
+
+
+# ---------------------------------------------------------------------------
+# volume prune, ps filters and rm refusals, per engine (each verified against
+# the real engine in test_cli_more_engine.py and test_prune_differential.py)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("engine", "rule"),
+    [
+        ("20.10", VOLUME_PRUNE_1_41),
+        ("26.1", VOLUME_PRUNE_1_42),
+        ("26.1.5@1.41", VOLUME_PRUNE_1_41),
+        ("28.5", VOLUME_PRUNE_1_42),
+        ("28.5.2/containerd", VOLUME_PRUNE_1_42),
+        ("28.5.2@1.42", VOLUME_PRUNE_1_42),
+    ],
+)
+def test_volume_prune_rule_follows_the_request_api_version(engine: str, rule: Any) -> None:
+    assert profile_for(Engine.parse(engine)).volume_prune_rule() is rule
+
+
+@pytest.mark.parametrize(
+    ("version", "filters", "status", "message"),
+    [
+        (V20, {"status": ["bogus"]}, 400, "Invalid filter 'status=bogus'"),
+        (V26, {"status": ["bogus"]}, 400, "invalid filter 'status=bogus'"),
+        (V28, {"status": ["bogus"]}, 400,
+         "invalid filter 'status=bogus': invalid value for state (bogus): must be one of "
+         "created, running, paused, restarting, removing, exited, dead"),
+        (V20, {"before": ["nosuch"]}, 500, "no such container nosuch"),
+        (V26, {"before": ["nosuch"]}, 404, "No such container: nosuch"),
+        (V28, {"since": ["nosuch"]}, 404, "No such container: nosuch"),
+    ],
+)
+def test_container_list_filter_errors(
+    version: str, filters: dict[str, list[str]], status: int, message: str
+) -> None:
+    host, _ = _classic_web(version)
+    with pytest.raises(EngineError) as info:
+        listed_containers(host, all=True, filters=filters)
+    assert (info.value.status, info.value.message) == (status, message)
+
+
+@pytest.mark.parametrize(
+    ("version", "name", "message"),
+    [
+        (V26, "web", 'cannot remove container "/web": container is running: stop the container '
+         "before removing or force remove"),
+        (V28, "web", 'cannot remove container "web": container is running: stop the container '
+         "before removing or force remove"),
+        (V28, "/web", 'cannot remove container "/web": container is running: stop the container '
+         "before removing or force remove"),
+    ],
+)
+def test_rm_refusal_names_the_container_as_the_engine_does(
+    version: str, name: str, message: str
+) -> None:
+    host, _ = _classic_web(version)
+    with pytest.raises(Conflict) as info:
+        host.plan_rm(name)
+    assert (info.value.status, info.value.message) == (409, message)

@@ -26,6 +26,7 @@ from .. import buildcache as _buildcache
 from .. import reference as _ref
 from ..errors import AmbiguousPrefix, Conflict, EngineError, InvalidArgument, InvalidReference
 from ..model import BuildCacheRecord, Image, Layer
+from .volume_prune import VOLUME_PRUNE_1_41, VOLUME_PRUNE_1_42, VolumePruneRule
 
 __all__ = ["STORES", "Engine", "Profile", "Store"]
 
@@ -158,8 +159,44 @@ class Profile:
         """A container id prefix that matches several containers."""
         return AmbiguousPrefix(f"Multiple IDs found with provided prefix: {prefix}", 500)
 
-    def rm_in_state(self, name: str, full_id: str, state: str) -> Conflict:
-        """``docker rm`` without force of a running, paused or restarting container."""
+    def volume_prune_rule(self) -> VolumePruneRule:
+        """Which volumes ``POST /volumes/prune`` takes, by the API version of the request.
+
+        From API 1.42 (Engine 23+) only anonymous volumes go unless the
+        request carries ``all=true`` (``docker volume prune -a``); a request
+        below 1.42 gets the old behaviour, every unused local volume, because
+        the router adds ``all=true`` itself. Engine 20.10 (API 1.41) prunes
+        every unused volume and knows no ``all`` filter. The docker CLI
+        negotiates the engine's own API version, so a host read at that
+        version (``host.engine.api``) predicts the CLI.
+        [moby v28.5.2 api/server/router/volume/volume_routes.go · postVolumesPrune]
+        [moby v28.5.2 volume/service/service.go · VolumesService.Prune]
+        [moby v20.10.24 volume/service/service.go · VolumesService.Prune]
+        """
+        return VOLUME_PRUNE_1_42 if self.engine.api >= 42 else VOLUME_PRUNE_1_41
+
+    def invalid_state_filter(self, value: str) -> InvalidArgument:
+        """The ``status=VALUE`` filter of ``GET /containers/json`` naming no container state.
+
+        [moby v20.10.24 daemon/list.go · foldFilter]
+        """
+        return self.invalid_filter(f"status={value}")
+
+    def position_not_found(self, value: str) -> EngineError:
+        """A ``before`` / ``since`` filter of ``GET /containers/json`` naming no container.
+
+        [moby v20.10.24 daemon/list.go · foldFilter]
+        """
+        return EngineError(f"no such container {value}", 500)
+
+    def rm_in_state(
+        self, name: str, full_id: str, state: str, container_name: str = ""
+    ) -> Conflict:
+        """``docker rm`` without force of a running, paused or restarting container.
+
+        ``name`` is the name or id the request gave, ``container_name`` the
+        container's own name (``/web``).
+        """
         procedure = "Unpause and then stop" if state == "paused" else "Stop"
         return Conflict(
             f"You cannot remove a {state} container {full_id}. "

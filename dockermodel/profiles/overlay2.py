@@ -30,7 +30,14 @@ from typing import Any, ClassVar, Literal
 
 from .. import _reference_v2_8
 from .. import reference as _ref
-from ..errors import AmbiguousPrefix, Conflict, EngineError, InvalidArgument, InvalidReference
+from ..errors import (
+    AmbiguousPrefix,
+    Conflict,
+    EngineError,
+    InvalidArgument,
+    InvalidReference,
+    NotFound,
+)
 from ..model import BuildCacheRecord
 from .base import Engine, Profile
 
@@ -127,7 +134,40 @@ class Overlay2(Profile):
     def ambiguous_container(self, prefix: str) -> AmbiguousPrefix:
         return AmbiguousPrefix(f"multiple IDs found with provided prefix: {prefix}", 400)
 
-    def rm_in_state(self, name: str, full_id: str, state: str) -> Conflict:
+    def invalid_state_filter(self, value: str) -> InvalidArgument:
+        """From Engine 28 the error goes on to name the states there are.
+
+        [moby v28.5.2 daemon/list.go · foldFilter]
+        [moby v28.5.2 api/types/container/state.go · ValidateContainerState];
+        Engine 26.1.5 words it as Engine 20.10 does, in lower case.
+        """
+        if self.engine.release < (28, 0, 0):
+            return self.invalid_filter(f"status={value}")
+        return InvalidArgument(
+            f"invalid filter 'status={value}': invalid value for state ({value}): must be "
+            "one of created, running, paused, restarting, removing, exited, dead"
+        )
+
+    def position_not_found(self, value: str) -> NotFound:
+        """``No such container: X``, the container store's not-found error (verified on
+        Engine 26.1.5 and 28.5.2).
+
+        [moby v28.5.2 daemon/list.go · foldFilter]
+        [moby v28.5.2 daemon/container.go · GetContainer]
+        """
+        return NotFound(f"No such container: {value}")
+
+    def rm_in_state(
+        self, name: str, full_id: str, state: str, container_name: str = ""
+    ) -> Conflict:
+        """Engine 28 names the container as the request did (``web``); Engine 26.1
+        by its own name (``/web``). Engine 27 is not verified and is taken as 26.1.
+
+        [moby v28.5.2 daemon/delete.go · ContainerRm]
+        [moby v26.1.5 daemon/delete.go · cleanupContainer]
+        """
+        if self.engine.release < (28, 0, 0) and container_name:
+            name = container_name
         quoted = _go_quote(name)
         if state == "paused":
             cause = "container is paused and must be unpaused first"
