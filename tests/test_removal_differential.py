@@ -445,7 +445,7 @@ def compare_hosts(where: str, model: Host, fresh: Host, engine: Any) -> None:
         late = set(theirs) - set(mine)
         assert all(not theirs[i].in_use for i in late), where
         shared_mine = {i for i, r in mine.items() if r.shared and i in theirs}
-        shared_theirs = {i for i, r in theirs.items() if r.shared}
+        shared_theirs = {i for i, r in theirs.items() if r.shared and i in mine}
         assert shared_theirs <= shared_mine <= shared_theirs | model.cache_unsure, where
 
 
