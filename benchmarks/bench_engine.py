@@ -1,31 +1,34 @@
-"""``from_docker`` against a throwaway Engine 20.10.24, measured next to ``docker system df -v``.
+"""``from_docker`` against throwaway engines, measured next to ``docker system df -v``.
 
-Builds a classic-builder build host on a private ``dockerd``
-(tests/enginekit.py): 5 bases, then final images ``FROM`` a random earlier
+For each engine asked for (``--engines``, enginekit spec labels: ``20.10``,
+``28.5``, …) a private ``dockerd`` is started (tests/enginekit.py) and given
+the same build host: 5 bases, then final images ``FROM`` a random earlier
 final image with 1-3 ``COPY`` of 1-6 KB random files and a ``LABEL`` (the
 classic builder leaves an intermediate image per step, so ``images -a`` is
 about 3x the finals), 70 % tagged; ``finals // 10`` containers from random
-finals, every 4th started (``busybox true``, so it exits). Then, in one run,
-each figure the median of ``--repeat`` runs after one warm-up, each run
-paired with a run of ``docker system df -v`` (ratio: median of the pairs):
+finals, every 4th started (``busybox true``, so it exits). Then, in the same
+run, each step below is timed ``--repeat`` times after one warm-up, every
+timed run paired with a run of ``docker system df -v`` (CLI 28.2.2, whole
+process) right after it on the same engine — the anchor. A step's figure is
+the median of its runs and its ratio the median of the per-pair ratios, so
+load that drifts on a shared machine slows both sides of a pair alike.
+Everything the engine is given is taken down again (containers, dockerd by
+PID, a managed containerd, mounts, the directory).
 
-* ``docker system df -v`` (CLI 28.2.2, whole process) — the yardstick;
-* the naive read set (list, inspect + history of every image, containers,
-  docker-py, one request at a time);
-* ``from_docker`` cold (empty cache) and warm (cache filled, then a few
-  images built, retagged and removed), each with and without ``GET
-  /system/df`` (``system_df=False``: no volumes and build cache);
-* the parts: ``GET /images/json?all=1``, ``/containers/json?all=1&size=1``,
-  ``/info``, ``/version``, ``/system/df`` alone.
+Steps: the anchor itself; the engine's own requests (``GET
+/images/json?all=1``, ``/system/df``, ``/system/df?type=volume&type=build-cache``
+from API 1.42, ``/containers/json?all=1&size=1``); ``from_docker`` cold
+(empty cache) and warm (cache filled; 5 images built, 5 retagged and 5
+removed before each run, or nothing changed), each with the default
+``/system/df`` read and with ``system_df=False``. Targets: cold at most 2x,
+warm at most 0.5x the anchor.
 
-Every time is printed with its ratio to ``docker system df -v`` measured in
-the same run. Targets (``docs/engine.md``): cold at most 3x, warm at most 1x.
+    python benchmarks/bench_engine.py [--images 1000] [--engines 20.10,28.5]
+                                      [--repeat 5] [--seed 6]
 
-    python benchmarks/bench_engine.py [--images 200] [--repeat 5] [--seed 6]
-
-``--images`` counts final images (bases included); 1000 is the size
-``docs/engine.md`` reports.
-Needs root, ``dockerd`` and the docker CLI (as the engine tests do).
+``--images`` counts final images (bases included). Needs root, the engines
+(``dockerd`` for 20.10, ``.ci/engines.sh`` for the others) and the docker CLI,
+as the engine tests do.
 """
 
 from __future__ import annotations
@@ -43,7 +46,9 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's dockermodel
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import docker
@@ -53,16 +58,20 @@ from dockermodel.engine import from_docker
 
 Timer = Callable[[], object]
 
+#: Step labels whose ratio is checked against a target, and the target.
+COLD, WARM = "from_docker cold", "from_docker warm, 5 built/retagged/removed before"
+TARGETS = {COLD: 2.0, WARM: 0.5}
+
 
 def _builder(engine: enginekit.Engine) -> enginekit.Engine:
     """A copy of ``engine`` with a docker client of its own (one per build thread)."""
     clone = copy.copy(engine)
-    clone._client = docker.DockerClient(base_url=engine.base_url, version="1.41")
+    clone._client = docker.DockerClient(base_url=engine.base_url, version="1.41", timeout=300)
     return clone
 
 
 def populate(engine: enginekit.Engine, finals: int, seed: int, threads: int = 2) -> None:
-    """The build host of the module doc: ``finals`` final images, ``finals // 10`` containers."""
+    """The build host: ``finals`` final images, ``finals // 10`` containers."""
     rng = random.Random(seed)
     built: list[str] = []
     for i in range(min(5, finals)):
@@ -152,69 +161,39 @@ def naive_read_set(api: docker.APIClient) -> None:
     api.containers(all=True, size=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--images", type=int, default=200, help="final images (default 200)")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--skip-naive", action="store_true", help="leave out the slow naive read")
-    parser.add_argument(
-        "--engine-dir",
-        help="measure an already populated throwaway engine (tests/enginekit.py) in DIR "
-        "instead of starting one; it is changed (images built, tagged, removed)",
-    )
-    args = parser.parse_args()
-    reason = enginekit.unavailable_reason()
-    if reason is not None:
-        sys.exit(f"bench_engine: {reason}")
-    cache_home = tempfile.mkdtemp(prefix="dm-bench-cache-")
-    os.environ["XDG_CACHE_HOME"] = cache_home
-    os.environ.pop("DOCKERMODEL_NO_CACHE", None)
-    try:
-        if args.engine_dir:
-            engine = enginekit.Engine()
-            engine.directory = Path(args.engine_dir)
-            engine._client = docker.DockerClient(base_url=engine.base_url, version="1.41")
-            _measure(engine, args, 0.0, cache_home)
-            return
-        with enginekit.Engine() as engine:
-            began = time.perf_counter()
-            populate(engine, args.images, args.seed)
-            build_s = time.perf_counter() - began
-            time.sleep(3)
-            _measure(engine, args, build_s, cache_home)
-    finally:
-        shutil.rmtree(cache_home, ignore_errors=True)
+def _typed_df(api: docker.APIClient) -> Any:
+    url = api._url("/system/df")
+    return api._result(api._get(url, params={"type": ["volume", "build-cache"]}), True)
 
 
-def _measure(
-    engine: enginekit.Engine, args: argparse.Namespace, build_s: float, cache_home: str
-) -> None:
-    api = docker.APIClient(base_url=engine.base_url, version="1.41")
+def measure(
+    engine: enginekit.Engine, label: str, args: argparse.Namespace, cache_home: str
+) -> dict[str, tuple[float, float]]:
+    """Time every step on ``engine``; ``{step: (median seconds, median ratio)}``."""
+    version = engine.spec.release.api
+    api = docker.APIClient(base_url=engine.base_url, version=version, timeout=300)
+    client = docker.DockerClient(base_url=engine.base_url, version=version, timeout=300)
     n_all = len(api.images(all=True))
     n_top = len(api.images())
     n_containers = len(api.containers(all=True))
-    cache_dir = Path(cache_home) / "dockermodel"
+    banner = api.version().get("Version", "?")
     print(
-        f"engine 20.10.24: {'existing engine' if args.engine_dir else f'{args.images} finals'}, "
-        f"{n_all} images (all=1), {n_top} top-level, "
-        f"{n_containers} containers; built in {build_s:.0f} s; cores {os.cpu_count()}"
+        f"\nengine {label} ({banner}, API {version}): {n_all} images (all=1), "
+        f"{n_top} top-level, {n_containers} containers; cores {os.cpu_count()}"
     )
-    print(f"median of {args.repeat} runs after 1 warm-up (slow steps: 2); seconds")
+    print(f"median of {args.repeat} runs after 1 warm-up; each run paired with the anchor")
+    print(f"  {'step':<62} {'median':>8} {'ratio':>7}   min / max")
     env = engine.cli_env()
+    cache_dir = Path(cache_home) / "dockermodel"
+    results: dict[str, tuple[float, float]] = {}
 
-    def df_cli() -> None:
+    def anchor() -> None:
         subprocess.run(
             [enginekit.CLI, "system", "df", "-v"], env=env, check=True, stdout=subprocess.DEVNULL
         )
 
     def clear() -> None:
         shutil.rmtree(cache_dir, ignore_errors=True)
-
-    # The load on a shared machine drifts: every timed run of a step is
-    # paired with a run of `docker system df -v` right after it, and the
-    # ratio printed is the median of the per-pair ratios.
-    print(f"  {'step':<66} {'median':>8} {'ratio':>7}   min / max")
 
     def row(name: str, fn: Timer, repeat: int, before: Callable[[], None] | None = None) -> None:
         times: list[float] = []
@@ -226,45 +205,41 @@ def _measure(
             fn()
             elapsed = time.perf_counter() - start
             start = time.perf_counter()
-            df_cli()
+            anchor()
             yard = time.perf_counter() - start
             if run:
                 times.append(elapsed)
                 ratios.append(elapsed / yard)
-        med = statistics.median(times)
-        ratio = statistics.median(ratios)
+        med, ratio = statistics.median(times), statistics.median(ratios)
+        results[name] = (med, ratio)
+        target = TARGETS.get(name)
+        mark = "" if target is None else f"  (target <= {target:g}x: {_verdict(ratio, target)})"
         print(
-            f"  {name:<66} {med:7.3f}s {ratio:6.2f}x   {min(times):.3f} / {max(times):.3f}",
+            f"  {name:<62} {med:7.3f}s {ratio:6.2f}x   {min(times):.3f} / {max(times):.3f}{mark}",
             flush=True,
         )
 
-    row("docker system df -v", df_cli, args.repeat)
+    row("docker system df -v (the anchor)", anchor, args.repeat)
     parts: list[tuple[str, Timer]] = [
-        ("GET /system/df", api.df),
         ("GET /images/json?all=1", lambda: api.images(all=True)),
+        ("GET /system/df", api.df),
         ("GET /containers/json?all=1&size=1", lambda: api.containers(all=True, size=True)),
-        ("GET /info", api.info),
-        ("GET /version", api.version),
     ]
+    if int(version.partition(".")[2]) >= 42:
+        parts.insert(2, ("GET /system/df?type=volume&type=build-cache", lambda: _typed_df(api)))
     for name, fn in parts:
         row(name, fn, args.repeat)
-    if not args.skip_naive:
+    if args.slow:
         row("naive read set (sequential docker-py)", lambda: naive_read_set(api), 2)
-    client = docker.DockerClient(base_url=engine.base_url, version="1.41")
-    for label, df in (("", True), (", system_df=False", False)):
+        row("from_docker cold, workers=1", lambda: from_docker(client, workers=1), 2, clear)
         row(
-            f"from_docker cold{label}",
-            lambda df=df: from_docker(client, system_df=df),
-            args.repeat,
+            "from_docker cold, transport=docker-py",
+            lambda: from_docker(client, transport="docker-py"),
+            2,
             clear,
         )
-    row("from_docker cold, workers=1", lambda: from_docker(client, workers=1), 2, clear)
-    row(
-        "from_docker cold, transport=docker-py (8 docker-py clients)",
-        lambda: from_docker(client, transport="docker-py"),
-        2,
-        clear,
-    )
+    for suffix, df in (("", True), (", system_df=False", False)):
+        row(COLD + suffix, lambda df=df: from_docker(client, system_df=df), args.repeat, clear)
     rng = random.Random(args.seed)
     from_docker(client)  # fill the cache
 
@@ -272,16 +247,89 @@ def _measure(
         change_a_few(engine, rng)
         time.sleep(0.2)
 
-    for label, df in (("", True), (", system_df=False", False)):
+    for suffix, df in (("", True), (", system_df=False", False)):
 
         def warm(df: bool = df) -> None:
             from_docker(client, system_df=df)
 
-        row(f"from_docker warm{label}, 5 built/retagged/removed before", warm, args.repeat, changed)
-        row(f"from_docker warm{label}, nothing changed", warm, args.repeat)
+        row(WARM + suffix, warm, args.repeat, changed)
+        row(f"from_docker warm{suffix}, nothing changed", warm, args.repeat)
     client.close()
     api.close()
+    return results
+
+
+def _verdict(ratio: float, target: float) -> str:
+    return "met" if ratio <= target else "NOT met"
+
+
+def _attach(spec: enginekit.EngineSpec, directory: str) -> enginekit.Engine:
+    """An engine object for a throwaway engine already running in ``directory``."""
+    engine = enginekit.Engine(spec)
+    engine.directory = Path(directory)
+    engine._client = docker.DockerClient(base_url=engine.base_url, version="1.41", timeout=300)
+    return engine
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--images", type=int, default=1000, help="final images (default 1000)")
+    parser.add_argument("--engines", default="20.10,28.5", help="enginekit spec labels")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument(
+        "--slow", action="store_true", help="also the naive read, workers=1 and docker-py reads"
+    )
+    parser.add_argument(
+        "--attach",
+        action="append",
+        default=[],
+        metavar="SPEC=DIR",
+        help="measure a populated throwaway engine (tests/enginekit.py) already running in DIR "
+        "instead of starting one (it is changed: images built, tagged, removed)",
+    )
+    args = parser.parse_args()
+    attached = {
+        str(enginekit.EngineSpec.parse(spec)): directory
+        for spec, _, directory in (item.partition("=") for item in args.attach)
+    }
+    specs = enginekit.specs_from_environment(",".join([*attached] or [args.engines]))
+    cache_home = tempfile.mkdtemp(prefix="dm-bench-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache_home
+    os.environ.pop("DOCKERMODEL_NO_CACHE", None)
+    summary: dict[str, dict[str, tuple[float, float]]] = {}
+    try:
+        for spec in specs:
+            label = str(spec)
+            if label in attached:
+                summary[label] = measure(_attach(spec, attached[label]), label, args, cache_home)
+                continue
+            reason = enginekit.unavailable_reason(spec)
+            if reason is not None:
+                print(f"\nengine {label}: skipped ({reason})")
+                continue
+            with enginekit.Engine(spec) as engine:
+                began = time.perf_counter()
+                populate(engine, args.images, args.seed)
+                print(f"\nengine {label}: {args.images} finals built in "
+                      f"{time.perf_counter() - began:.0f} s")
+                time.sleep(3)
+                summary[label] = measure(engine, label, args, cache_home)
+    finally:
+        shutil.rmtree(cache_home, ignore_errors=True)
+    print("\nsummary (ratios to `docker system df -v` on the same engine, same run)")
+    print(f"  {'engine':<8} {'anchor':>8} {'cold':>7} {'cold, no df':>12} {'warm':>7} "
+          f"{'warm, no df':>12}")
+    ok = True
+    for label, results in summary.items():
+        anchor_s = results["docker system df -v (the anchor)"][0]
+        cells = [results[k][1] for k in (COLD, COLD + ", system_df=False", WARM,
+                                         WARM + ", system_df=False")]
+        print(f"  {label:<8} {anchor_s:7.3f}s {cells[0]:6.2f}x {cells[1]:11.2f}x "
+              f"{cells[2]:6.2f}x {cells[3]:11.2f}x")
+        ok = ok and cells[0] <= TARGETS[COLD] and cells[2] <= TARGETS[WARM]
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -19,6 +19,9 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's dockermodel
 
 from dockermodel.errors import InvalidReference
 from dockermodel.reference import cached_parse_normalized_named, parse_normalized_named

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's dockermodel
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import synthetic_payloads

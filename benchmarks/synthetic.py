@@ -8,8 +8,11 @@ layer or none (metadata steps), ``Size`` is the chain's sum, histories list
 one entry per step newest first, ~70% of the leaf images are tagged, and
 containers (created, exited, running) use random images.
 
-With the defaults (10,000 images) chains are about 12 layers deep, so the
-document holds about 120,000 layer references.
+The shape does not depend on the size: each image is built ``FROM`` a recent
+image of a depth drawn uniformly (chains 1 to ``max_depth`` steps, about 12.4
+layers on average), so 10 times the images is 10 times the layer references,
+the layers and the containers. 10,000 images hold about 124,000 layer
+references.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ def _chain_id(parent: str, diff: str) -> str:
 
 
 def synthetic_payloads(
-    images: int = 10_000, containers: int = 2_000, seed: int = 1, max_depth: int = 22
+    images: int = 10_000, containers: int = 2_000, seed: int = 1, max_depth: int = 31
 ) -> dict[str, Any]:
     """A payload document with ``images`` images and ``containers`` containers."""
     rng = random.Random(seed)
@@ -42,18 +45,26 @@ def synthetic_payloads(
     history: dict[str, Any] = {}
     # per image: (id, diff_ids, size, history entries oldest first, depth)
     built: list[tuple[str, list[str], int, list[dict[str, Any]], int]] = []
+    # the images of each depth (steps), most recent last
+    by_depth: list[list[tuple[str, list[str], int, list[dict[str, Any]], int]]] = [
+        [] for _ in range(max_depth + 1)
+    ]
     leaves: set[str] = set()
     for i in range(images):
         created = t0 + i
-        candidates = [b for b in built[-400:] if b[4] < max_depth]
-        if not built or rng.random() < 0.01 or not candidates:
+        # the depth this image gets; its parent is a recent image one step
+        # shallower (the deepest there is, while the host is young)
+        below = rng.randint(0, max_depth - 1) if rng.random() >= 0.01 else 0
+        while below and not by_depth[below]:
+            below -= 1
+        if below == 0:
             parent = None
             diffs: list[str] = []
             size = 0
             hist: list[dict[str, Any]] = []
             depth = 0
         else:
-            p = rng.choice(candidates)
+            p = rng.choice(by_depth[below][-40:])
             parent = p[0]
             diffs, size, hist, depth = list(p[1]), p[2], list(p[3]), p[4]
             leaves.discard(parent)
@@ -68,7 +79,9 @@ def synthetic_payloads(
             hist.append({"Created": created, "CreatedBy": f"/bin/sh -c #(nop)  LABEL step={i}",
                          "Size": 0})
         depth += 1
-        built.append((image_id, diffs, size, hist, depth))
+        entry = (image_id, diffs, size, hist, depth)
+        built.append(entry)
+        by_depth[depth].append(entry)
         leaves.add(image_id)
         summaries.append({
             "Containers": -1,

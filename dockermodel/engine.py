@@ -10,7 +10,13 @@ What is read (API 1.41 and later)
 1. ``GET /info`` → ``info`` (the engine's ``ID`` keys the cache; kept in the
    payloads unless ``info=False``) and ``GET /version`` → ``version``;
 2. ``GET /images/json?all=1`` → ``images_all``: tags, digests, parents and
-   ``Size`` of every image, read fresh every time;
+   ``Size`` of every image, read fresh every time. It is the long pole of a
+   warm read (the engine reads every image's config to answer it), so it is
+   sent first, with ``/version`` and ``/system/df``, each on a thread of its
+   own; meanwhile the cache is loaded on the calling thread and what its
+   inspect bodies give the model (diff ids, chain ids, creation times) is
+   worked out (:func:`dockermodel._mapping.prepare_inspects`), so that little
+   is left to do once the list arrives;
 3. per listed image, its inspect body ``GET /images/{id}/json`` →
    ``image_inspect[id]`` (``RootFS.Layers`` and ``Created`` are needed for
    every image) — from the cache when an entry for (engine ``ID``, image id)
@@ -19,10 +25,18 @@ What is read (API 1.41 and later)
    :func:`dockermodel._mapping.history_needed` names (``history="all"``: for
    every image): those holding a layer that no ``Size`` difference sizes
    (below), again from the cache when it has the history;
-5. ``GET /containers/json?all=1&size=1`` → ``containers``;
+5. ``GET /containers/json?all=1&size=1`` → ``containers``, asked as soon as
+   the image list has arrived, while the images are read and parsed;
 6. ``GET /system/df`` → ``system_df`` (volumes and build cache; unless
    ``system_df=False``), sent first on a thread of its own so the engine
-   computes it while the images are read.
+   computes it while the images are read. From API 1.42 it asks
+   ``?type=volume&type=build-cache``: the engine then skips the image and
+   container sizes the model computes itself, and answers at once; Engine
+   20.10 (API 1.41) computes the whole ``docker system df`` for it.
+
+The images are parsed once per read (:class:`dockermodel._mapping.ParsedImages`):
+the parse that finds the histories needed is the one :func:`from_docker`
+builds the host from.
 
 Nothing else is sent: no POST, no DELETE, no version negotiation beyond what
 the caller's client does itself (``docker.from_env()`` asks ``/version``).
@@ -84,7 +98,8 @@ Images created after the listing are simply not seen; containers are listed
 after the images, so a container may name an image younger than the list,
 which is again a state the model accepts (as after a forced removal).
 ``/system/df`` runs alongside; only its ``Volumes`` and ``BuildCache`` are
-used, which no image read depends on.
+used, which no image read depends on. On a read that started again, the
+containers are listed after the last image list.
 
 The cache
 ---------
@@ -126,13 +141,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal, TypeVar
 
 import attrs
 
 from . import _fields as f
-from ._cache import Entry, ImageCache, cache_disabled_by_environment, default_directory
+from ._cache import ImageCache, cache_disabled_by_environment, default_directory
 from .errors import (
     EnginePermissionDenied,
     EngineRequestError,
@@ -142,6 +158,7 @@ from .errors import (
 from .profiles import detect_store
 
 if TYPE_CHECKING:
+    from ._mapping import ParsedImages
     from .host import Host
 
 __all__ = [
@@ -442,6 +459,8 @@ class _Lean:
             path = self.address[len("unix://") :]
 
             class _Unix(http.client.HTTPConnection):
+                response_class = _response_class()
+
                 def connect(self) -> None:
                     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
                     sock.settimeout(timeout)
@@ -450,7 +469,9 @@ class _Lean:
 
             return _Unix("localhost", timeout=timeout)
         host, _, port = self.address[len("tcp://") :].rpartition(":")
-        return http.client.HTTPConnection(host, int(port), timeout=timeout)
+        connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+        connection.response_class = _response_class()
+        return connection
 
     def get(self, field: str, path: str) -> Any:
         """The JSON body of ``GET path`` (no version prefix); errors as ``_Connection.call``."""
@@ -518,6 +539,72 @@ class _Lean:
         if self._http is not None:
             self._http.close()
             self._http = None
+
+
+_RESPONSE: Any = None
+
+
+def _response_class() -> Any:
+    """``http.client.HTTPResponse`` with a plain reader of the engine's few header lines.
+
+    The standard one hands them to the ``email`` package's parser, which
+    costs more client CPU than the rest of the request (about 60 µs per
+    response); this reads ``Name: value`` lines into the same
+    ``HTTPMessage``. Everything else (status line, chunked bodies, keep-alive
+    and its errors) is ``http.client``'s own.
+    """
+    global _RESPONSE
+    if _RESPONSE is not None:
+        return _RESPONSE
+    import http.client
+
+    class _Response(http.client.HTTPResponse):
+        def begin(self) -> None:
+            started: Any = self.headers  # None until the response is read
+            if started is not None:
+                return
+            while True:
+                version, status, reason = self._read_status()  # type: ignore[attr-defined]
+                if status != http.client.CONTINUE:
+                    break
+                http.client._read_headers(self.fp)  # type: ignore[attr-defined]
+            self.code = self.status = status
+            self.reason = reason.strip()
+            if version in ("HTTP/1.0", "HTTP/0.9"):
+                self.version = 10
+            elif version.startswith("HTTP/1."):
+                self.version = 11
+            else:
+                raise http.client.UnknownProtocol(version)
+            message = http.client.HTTPMessage()
+            lines = http.client._read_headers(self.fp)  # type: ignore[attr-defined]
+            for line in lines[:-1]:
+                name, colon, value = line.decode("iso-8859-1").partition(":")
+                if colon:
+                    message[name.strip()] = value.strip()
+            self.headers = self.msg = message
+            encoding = message.get("transfer-encoding")
+            self.chunked = encoding is not None and encoding.lower() == "chunked"
+            self.chunk_left = None
+            self.will_close = self._check_close()  # type: ignore[attr-defined]
+            self.length = None
+            length = message.get("content-length")
+            if length and not self.chunked:
+                try:
+                    self.length = int(length)
+                except ValueError:
+                    self.length = None
+                else:
+                    if self.length < 0:
+                        self.length = None
+            method = self._method  # type: ignore[attr-defined]
+            if status in (204, 304) or 100 <= status < 200 or method == "HEAD":
+                self.length = 0
+            if not self.will_close and not self.chunked and self.length is None:
+                self.will_close = True
+
+    _RESPONSE = _Response
+    return _Response
 
 
 def _lean_possible(api: Any, address: str) -> bool:
@@ -780,8 +867,41 @@ def _read_containers(conn: _Connection) -> list[Any]:
     return list(containers)
 
 
+def _api_minor(api: Any) -> int:
+    """The minor number of the API version ``api`` speaks (41 when it cannot be told)."""
+    version = getattr(api, "api_version", None)
+    major, _, minor = str(version).partition(".")
+    return int(minor) if major == "1" and minor.isdigit() else 41
+
+
 def _read_df(conn: _Connection) -> dict[str, Any]:
-    return dict(f.obj(conn.call("system_df", "GET /system/df", conn.api.df), "system_df"))
+    """``GET /system/df``, for volumes and the build cache only.
+
+    From API 1.42 the engine takes ``type=`` and then computes only the
+    parts asked for: ``type=volume&type=build-cache`` spares it the image and
+    container sizes, which the model computes itself (the answer's
+    ``Images`` and ``Containers`` are ``null``, ``LayersSize`` 0). Below 1.42
+    (Engine 20.10) it always computes everything.
+    [moby v28.5.2 api/server/router/system/system_routes.go · getDiskUsage]
+    """
+    api = conn.api
+    typed = _api_minor(api) >= 42 and all(
+        callable(getattr(api, name, None)) for name in ("_get", "_url", "_result")
+    )
+    if typed:
+
+        def df() -> Any:
+            url = api._url("/system/df")
+            return api._result(api._get(url, params={"type": ["volume", "build-cache"]}), True)
+
+        body = conn.call("system_df", "GET /system/df?type=volume&type=build-cache", df)
+    else:
+        body = conn.call("system_df", "GET /system/df", api.df)
+    return dict(f.obj(body, "system_df"))
+
+
+def _read_version(conn: _Connection) -> dict[str, Any]:
+    return dict(f.obj(conn.call("version", "GET /version", conn.api.version), "version"))
 
 
 @attrs.define
@@ -796,23 +916,30 @@ class _Reader:
     histories: dict[str, list[Any]] = attrs.field(factory=dict)
     dirty: set[str] = attrs.field(factory=set)
     listed: set[str] = attrs.field(factory=set)
-    _loading: Future[dict[str, Entry]] | None = None
+    #: the returned ``images_all`` and ``image_inspect``, parsed (``history="needed"``)
+    parsed: ParsedImages | None = None
+    #: what the cached inspect bodies give the model (:func:`prepare_inspects`)
+    prepared: dict[str, Any] | None = None
 
-    def start_loading(self) -> None:
-        """Read the cache on a thread of its own while the engine lists the images."""
-        store = self.store
-        if store is not None:
-            self._loading = self.pool.submit(lambda _: store.load_all())
+    def load(self) -> None:
+        """Take the cache's entries into ``inspects``/``histories``.
 
-    def _look_up(self) -> None:
-        """Take the cache's entries (once) into ``inspects``/``histories``."""
-        if self._loading is None:
+        Called on this thread while the engine works on the image list: a
+        second thread parsing the cache would hold the interpreter lock
+        while the list arrives, and the list's reader needs it for every
+        chunk of the body.
+        """
+        from ._mapping import prepare_inspects
+
+        if self.store is None:
             return
-        entries, self._loading = self._loading.result(), None
-        for image_id, (inspect, history) in entries.items():
+        for image_id, (inspect, history) in self.store.load_all().items():
             self.inspects.setdefault(image_id, inspect)
             if history is not None:
                 self.histories.setdefault(image_id, history)
+        # and what the bodies give the model, so that little is left to do
+        # once the list arrives
+        self.prepared = prepare_inspects(self.inspects)
 
     def _fetch(
         self,
@@ -833,14 +960,23 @@ class _Reader:
         return vanished
 
     def images(
-        self, conn: _Connection, exclude_vanished: bool
+        self,
+        conn: _Connection,
+        exclude_vanished: bool,
+        listing: Future[list[dict[str, Any]]] | None = None,
+        listed: Callable[[], None] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]] | None:
-        """``images_all``, ``image_inspect``, ``image_history``; ``None`` to start again."""
-        from ._mapping import history_needed
+        """``images_all``, ``image_inspect``, ``image_history``; ``None`` to start again.
 
-        images_all = _image_list(conn)
+        ``listing``: the image list, asked already (else it is asked now);
+        ``listed`` is called as soon as it has arrived.
+        """
+        from ._mapping import ParsedImages
+
+        images_all = listing.result() if listing is not None else _image_list(conn)
+        if listed is not None:
+            listed()
         ids = [str(item["Id"]) for item in images_all]
-        self._look_up()
         missing = [i for i in ids if i not in self.inspects]
         vanished = self._fetch(_read_inspect, missing, self.inspects)
         if vanished and not exclude_vanished:
@@ -853,7 +989,9 @@ class _Reader:
             if self.history == "all":
                 wanted = ids
             else:
-                wanted = history_needed({"images_all": images_all, "image_inspect": inspects})
+                # parsed once: from_docker builds the host from this very parse
+                self.parsed = ParsedImages(images_all, inspects, self.prepared)
+                wanted = self.parsed.history_needed()
             missing = [i for i in wanted if i not in self.histories]
             if not missing:
                 break
@@ -960,14 +1098,28 @@ def read_payloads(
     pool = _Pool(conn, workers, transport)
     answered = False
     try:
+        # Once /info has answered, the image list (the long pole) and
+        # /version are asked at once with /system/df, each on a thread of its
+        # own; the cache is loaded while the engine works on the list, and
+        # the containers are listed as soon as the images are (while they
+        # are read and parsed).
         df_future = pool.submit(_read_df) if system_df else None
         info_body = dict(f.obj(conn.call("info", "GET /info", conn.api.info), "info"))
         answered = True
-        version = dict(f.obj(conn.call("version", "GET /version", conn.api.version), "version"))
+        listing: Future[list[dict[str, Any]]] | None = pool.submit(_image_list)
+        version = pool.submit(_read_version)
         reader = _Reader(pool, _Counter(callback), _open_cache(cache, info_body.get("ID")), history)
-        reader.start_loading()
+        reader.load()
+        containers: list[Future[list[Any]]] = []
+
+        def list_containers() -> None:
+            containers[:] = [pool.submit(_read_containers)]
+
         for attempt in range(1, attempts + 1):
-            read = reader.images(conn, exclude_vanished=attempt == attempts)
+            read = reader.images(
+                conn, attempt == attempts, listing=listing, listed=list_containers
+            )
+            listing = None
             if read is not None:
                 break
         else:  # pragma: no cover - the last attempt always returns
@@ -977,17 +1129,20 @@ def read_payloads(
             "images_all": images_all,
             "image_inspect": inspects,
             "image_history": histories,
-            "containers": _read_containers(conn),
+            "containers": containers[0].result(),
         }
         if df_future is not None:
             payloads["system_df"] = df_future.result()
-        payloads["version"] = version
+        payloads["version"] = version.result()
         # the API version the bodies were read at, and the store /info names
         payloads["api_version"] = str(conn.api.api_version)
         payloads["image_store"] = detect_store({"info": info_body})
         if info:
             payloads["info"] = info_body
         reader.save()
+        sink = _PARSED.get()
+        if sink is not None and reader.parsed is not None:
+            sink.append(reader.parsed)
         return payloads
     except (EngineUnreachable, _ConnectionClosed) as error:
         if not answered:
@@ -1020,7 +1175,21 @@ def from_docker(client: Any = None, *, previous: Host | None = None, **options: 
     layer chains of containers whose image was force-deleted, which no API
     shows (:meth:`Host.keeping_held_layers`).
     """
+    from ._frozen import FrozenDocument
+    from ._mapping import host_parts_from_api
     from .host import Host
 
-    host = Host.from_api(read_payloads(client, **options))
+    parsed: list[ParsedImages] = []
+    token = _PARSED.set(parsed)
+    try:
+        payloads = read_payloads(client, **options)
+        parts = host_parts_from_api(payloads, parsed=parsed[0] if parsed else None)
+        # the document is this read's own: kept as it is, copied only when read
+        host = Host._from_parts(parts, FrozenDocument.adopt(payloads))
+    finally:
+        _PARSED.reset(token)
     return host if previous is None else host.keeping_held_layers(previous)
+
+
+#: Where :func:`read_payloads` leaves its parse of the images for :func:`from_docker`.
+_PARSED: ContextVar[list[ParsedImages] | None] = ContextVar("dockermodel_parsed", default=None)

@@ -18,13 +18,14 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
+from operator import attrgetter
 from typing import Any
 
 import attrs
 
 from . import reference as _ref
 from ._filters import normalize_filters
-from ._frozen import FrozenDict
+from ._frozen import FrozenDict, bulk
 from .errors import EngineError, InvalidArgument, InvalidReference, NotFound
 from .model import BuildCacheRecord, Container, Image, Layer, Volume
 from .profiles import DEFAULT_ENGINE, Engine, Profile, max_api_version, profile_for
@@ -122,11 +123,13 @@ class Graph:
 
     @cached_property
     def _children(self) -> Mapping[str, tuple[str, ...]]:
+        images = self.images
         children: dict[str, list[str]] = {}
-        for image in self.images.values():
-            if image.parent is not None and image.parent in self.images:
-                children.setdefault(image.parent, []).append(image.id)
-        return {k: tuple(sorted(v)) for k, v in children.items()}
+        for image in images.values():
+            parent = image.parent
+            if parent is not None and parent in images:
+                children.setdefault(parent, []).append(image.id)
+        return {k: tuple(v) if len(v) == 1 else tuple(sorted(v)) for k, v in children.items()}
 
     @cached_property
     def _references(self) -> Mapping[str, str]:
@@ -257,6 +260,7 @@ class Graph:
     # listing
     # ------------------------------------------------------------------
 
+    @bulk()
     def list_images(
         self,
         all: bool = False,
@@ -285,6 +289,14 @@ class Graph:
     def _listing(
         self, all: bool, filters: Mapping[str, Any] | None
     ) -> list[tuple[Image, tuple[Any, ...]]]:
+        if not filters:
+            # no filter: every image, less the intermediates unless ``all``
+            children = self._children
+            return [
+                (image, refs)
+                for image in self._images_by_created
+                if (refs := image.references) or all or image.id not in children
+            ]
         args = normalize_filters(filters)
         for key in args:
             if key not in _IMAGE_FILTERS:
@@ -331,7 +343,8 @@ class Graph:
 
     @cached_property
     def _images_by_created(self) -> tuple[Image, ...]:
-        return tuple(sorted(self.images.values(), key=lambda i: (-i.created, i.id)))
+        """Newest first (``Created`` descending), then by id."""
+        return tuple(newest_first(self.images.values(), "created"))
 
     def api_minor(self, api_version: str | None = None) -> int:
         """The minor API number to answer in: the host's own, or ``api_version``.
@@ -391,6 +404,7 @@ class Graph:
             doc["VirtualSize"] = image.size
         return doc
 
+    @bulk()
     def list_containers(self, all: bool = True) -> list[dict[str, Any]]:
         """``GET /containers/json?all=1&size=1``, newest first (``all=False``: running only)."""
         return [
@@ -410,6 +424,29 @@ class Graph:
         except EngineError:
             return container.image_id
         return container.image if image.id == container.image_id else container.image_id
+
+
+def newest_first(images: Iterable[Image], field: str) -> list[Image]:
+    """``images`` by ``field`` (``created`` or ``created_ns``) descending, then by id.
+
+    One sort in C on ``(field, id)`` pairs, descending, then each run of
+    equal times put back in ascending id order: ids are compared only
+    between images of the same time.
+    """
+    order = sorted(images, key=attrgetter(field, "id"), reverse=True)
+    n = len(order)
+    if len(set(map(attrgetter(field), order))) == n:
+        return order  # no two images of one time
+    i = 0
+    while i < n:
+        j = i + 1
+        time = getattr(order[i], field)
+        while j < n and getattr(order[j], field) == time:
+            j += 1
+        if j - i > 1:
+            order[i:j] = order[i:j][::-1]
+        i = j
+    return order
 
 
 def _api_number(text: str) -> int | None:

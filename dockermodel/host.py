@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from ._frozen import FrozenDocument
-from ._mapping import host_parts_from_api, payloads_from_host
+from ._mapping import HostParts, host_parts_from_api, payloads_from_host
 from .errors import InvalidArgument
 from .graph import Graph
 from .model import Container, Image
@@ -89,9 +89,12 @@ class Host(Graph):
                 engine = Engine.parse(engine)
             except ValueError as exc:
                 raise InvalidArgument(str(exc)) from None
-        parts = host_parts_from_api(payloads, engine)
         # a private copy: the caller's dict may change afterwards, this host not
-        document = FrozenDocument(payloads)
+        return cls._from_parts(host_parts_from_api(payloads, engine), FrozenDocument(payloads))
+
+    @classmethod
+    def _from_parts(cls, parts: HostParts, document: Mapping[str, Any]) -> Host:
+        """The host of ``parts``, read from ``document`` (a private, read-only copy)."""
         return cls(
             images=parts.images,
             containers=parts.containers,

@@ -39,6 +39,7 @@ STATES = ("created", "running", "paused", "restarting", "removing", "exited", "d
 #: container, ``docker ps`` lists them without ``-a``, prune keeps them.
 RUNNING_STATES = frozenset({"running", "paused", "restarting"})
 
+_ZULU = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z\Z")
 _RFC3339 = re.compile(
     r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:[Zz]|([+-])(\d\d):(\d\d))\Z"
 )
@@ -50,6 +51,14 @@ def parse_timestamp_ns(text: str, field: str = "Created") -> int:
     >>> parse_timestamp_ns("1970-01-01T00:00:01.5Z")
     1500000000
     """
+    if _ZULU.match(text) is not None:
+        # the engine's own form (UTC, ASCII digits): sliced, the day cached
+        h, mi, sec = int(text[11:13]), int(text[14:16]), int(text[17:19])
+        if h <= 23 and mi <= 59 and sec <= 60:
+            date = _day_of(text[:10])
+            if date is not None:
+                seconds = date * 86400 + h * 3600 + mi * 60 + sec
+                return seconds * 1_000_000_000 + int(text[20:-1].ljust(9, "0"))
     m = _RFC3339.match(text)
     if m is None:
         raise InvalidPayload(field, f"expected an RFC 3339 time, got {text!r}")
@@ -73,6 +82,15 @@ def parse_timestamp_ns(text: str, field: str = "Created") -> int:
 
 
 @functools.lru_cache(maxsize=4096)
+def _day_of(text: str) -> int | None:
+    """Days from 1970-01-01 to the ``YYYY-MM-DD`` date ``text``; ``None`` if it is no date."""
+    try:
+        return _days(int(text[:4]), int(text[5:7]), int(text[8:10]))
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=4096)
 def _days(year: int, month: int, day: int) -> int:
     """Days from 1970-01-01 to the given date (proleptic Gregorian); ValueError if invalid."""
     return (date(year, month, day) - _EPOCH).days
@@ -82,6 +100,7 @@ _EPOCH = date(1970, 1, 1)
 #: 0001-01-01T00:00:00Z (Go's zero time) and 9999-12-31T23:59:59Z, in Unix seconds.
 _FIRST_SECOND = (date(1, 1, 1) - _EPOCH).days * 86400
 _LAST_SECOND = (date(9999, 12, 31) - _EPOCH).days * 86400 + 86399
+_CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
 
 
 @attrs.frozen
@@ -129,6 +148,8 @@ class Image:
     @property
     def references(self) -> tuple[Reference, ...]:
         """Every reference (tags and digests) in the engine's order."""
+        if not self.repo_digests and len(self.repo_tags) < 2:
+            return self.repo_tags
         return tuple(sorted(self.repo_tags + self.repo_digests, key=str))
 
     @property
@@ -209,14 +230,19 @@ class Container:
     )
 
     @classmethod
-    def from_api(cls, item: Any, path: str = "containers[?]") -> Container:
-        """One entry of ``GET /containers/json?all=1&size=1`` (API 1.41)."""
+    def from_api(
+        cls, item: Any, path: str = "containers[?]", *, layers: tuple[str, ...] = ()
+    ) -> Container:
+        """One entry of ``GET /containers/json?all=1&size=1`` (API 1.41).
+
+        ``layers``: the chain ids of the image it was created from, when known.
+        """
         o = f.obj(item, path)
         state = f.string(o, "State", path)
         if state not in STATES:
             raise InvalidPayload(f"{path}.State", f"unknown container state {state!r}")
         cid = f.string(o, "Id", path)
-        if not re.fullmatch(r"[0-9a-f]{64}", cid):
+        if not _CONTAINER_ID.fullmatch(cid):
             raise InvalidPayload(f"{path}.Id", f"expected 64 lowercase hex, got {cid!r}")
         mounts = o.get("Mounts")
         if mounts is not None:  # read by rm -v and apply: an array of objects
@@ -246,6 +272,7 @@ class Container:
             size_rw=f.integer(o, "SizeRw", path, 0),
             size_root_fs=f.integer(o, "SizeRootFs", path, 0),
             labels=FrozenDict(f.labels(o, "Labels", path) or {}),
+            layers=layers,
             extra=FrozenDict(
                 {k: freeze(v, f"{path}.{k}") for k, v in o.items() if k not in cls._MODELED}
             ),

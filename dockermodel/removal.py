@@ -44,6 +44,7 @@ import attrs
 
 from . import reference as _ref
 from ._filters import normalize_filters
+from ._frozen import bulk
 from .digest import short_id
 from .errors import (
     Conflict,
@@ -54,7 +55,7 @@ from .errors import (
     NotModelled,
     PlanMismatch,
 )
-from .graph import Graph
+from .graph import Graph, newest_first
 from .model import Container, Image, Layer, Volume
 from .profiles.volume_prune import (
     ANONYMOUS_VOLUME_LABEL,
@@ -196,6 +197,7 @@ class Plan:
         """``(lowest, highest)`` bytes that leave the disk (equal when exact)."""
         return self.bytes_freed, self.bytes_freed + self.uncertain_bytes
 
+    @bulk()
     def to_api(self) -> Any:
         """The engine's answer: the response body (``None`` for ``rm``'s 204).
 
@@ -356,34 +358,33 @@ class _Index:
 
     def __init__(self, host: Graph) -> None:
         self.layers: Mapping[str, Layer] = host.layers
-        self.images: dict[str, Image] = {}
+        self.images: dict[str, Image]
         self.refs: dict[str, list[Any]] = {}
         self.store: dict[str, str] = {}
         #: number of live child images per image (absent: none)
-        self.children: Counter[str] = Counter()
+        self.children: Counter[str]
         #: ids of the child images per image (the host's; planners filter out deleted ones)
         self.child_ids: dict[str, list[str]] = {}
         self.users: dict[str, list[str]] = {}
         self.containers: dict[str, Container] = dict(host.containers.items())
         self.held: dict[str, tuple[str, ...]] = {}
         # one pass over the images: each image object is touched once
-        images, children, refs_of, store = self.images, self.children, self.refs, self.store
-        child_ids = self.child_ids
+        images = self.images = dict(host.images.items())
+        refs_of, store, child_ids = self.refs, self.store, self.child_ids
         tops: list[str] = []
-        for image_id, image in host.images.items():
-            images[image_id] = image
+        for image_id, image in images.items():
             if image.repo_tags or image.repo_digests:
                 refs = image.references
                 refs_of[image_id] = list(refs)
                 for ref in refs:
                     store[str(ref)] = image_id
             if image.parent is not None:
-                children[image.parent] += 1
                 child_ids.setdefault(image.parent, []).append(image_id)
             if image.layers:
                 tops.append(image.layers[-1])
-        for orphan in [p for p in children if p not in images]:
-            del children[orphan]
+        self.children = Counter(
+            {parent: len(ids) for parent, ids in child_ids.items() if parent in images}
+        )
         for container in self.containers.values():
             self.users.setdefault(container.image_id, []).append(container.id)
             held = container.layers
@@ -396,25 +397,20 @@ class _Index:
         }
         parent_of = self.parent_of
         chains = [*(i.layers for i in images.values() if i.layers and i.layers[-1] not in
-                    parent_of)] if any(t not in parent_of for t in tops) else []
+                    parent_of)] if not parent_of.keys() >= set(tops) else []
         chains += [held for held in self.held.values() if held and held[-1] not in parent_of]
         for chain in chains:  # hosts built by hand, or chains only containers hold
             for k, c in enumerate(chain):
                 parent_of.setdefault(c, chain[k - 1] if k else None)
-        rc: Counter[str] = Counter(p for p in parent_of.values() if p is not None)
+        # a chain id is never empty: filter(None, …) drops the bases' None parents
+        rc: Counter[str] = Counter(filter(None, parent_of.values()))
         rc.update(tops)
         rc.update(held[-1] for held in self.held.values() if held)
         self.rc = rc
         #: image ids newest first (``created_ns`` descending, then id): prune's visiting order
-        self.newest_first = sorted(images, key=lambda i: (-images[i].created_ns, i))
-        self._image_mounts: dict[str, list[str]] | None = None
-
-    @property
-    def image_mounts(self) -> dict[str, list[str]]:
-        """Image id -> containers mounting it as an ``image`` mount (built on first use)."""
-        if self._image_mounts is None:
-            self._image_mounts = _image_mounts(self.containers)
-        return self._image_mounts
+        self.newest_first = [image.id for image in newest_first(images.values(), "created_ns")]
+        #: image id -> containers mounting it as an ``image`` mount (Engine 28+), newest first
+        self.image_mounts = _image_mounts(self.containers.values())
 
 
 _LAST_INDEX: list[tuple[weakref.ref[Graph], _Index]] = []
@@ -468,6 +464,7 @@ class _State:
         self.users = dict(index.users)
         self.containers = dict(index.containers)
         self.held = dict(index.held)
+        self.image_mounts = index.image_mounts  # read only; removed containers are skipped
         self.rc = index.rc.copy()
         # the build cache's holds: one more reference on each layer it holds
         self.rc.update(holds)
@@ -691,27 +688,28 @@ def _image_mount_user(state: _State, image_id: str) -> Container | None:
     whose source is the image id as use of the image.
     [moby v28.5.2 daemon/images/image_delete.go · ImageService.ImageDelete]
     """
-    users = _index(state.host).image_mounts.get(image_id, ())
-    for cid in users:  # newest first; skip containers this plan removed
+    for cid in state.image_mounts.get(image_id, ()):
         container = state.containers.get(cid)
         if container is not None:
             return container
     return None
 
 
-def _image_mounts(containers: Mapping[str, Container]) -> dict[str, list[str]]:
-    """Image id -> ids of the containers (newest first) with an ``image`` mount of it."""
-    out: dict[str, list[str]] = {}
-    for container in containers.values():
+def _image_mounts(containers: Iterable[Container]) -> dict[str, list[str]]:
+    """Image id -> ids of the containers with an ``image`` mount of it, newest first."""
+    mounted: dict[str, list[str]] = {}
+    for container in containers:
         mounts = container.extra.get("Mounts")
-        if not isinstance(mounts, Sequence):
+        if not mounts or not isinstance(mounts, Sequence):
             continue
         for mount in mounts:
             if isinstance(mount, Mapping) and mount.get("Type") == "image":
                 source = mount.get("Source")
                 if isinstance(source, str):
-                    out.setdefault(source, []).append(container.id)
-    return out
+                    users = mounted.setdefault(source, [])
+                    if not users or users[-1] != container.id:
+                        users.append(container.id)
+    return mounted
 
 
 def _is_image_id_prefix(image_id: str, name: str) -> bool:
@@ -719,10 +717,19 @@ def _is_image_id_prefix(image_id: str, name: str) -> bool:
     return image_id.startswith(name) or image_id.partition(":")[2].startswith(name)
 
 
-def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: bool) -> None:
+def _image_delete(
+    state: _State,
+    image_id: str,
+    name: str,
+    force: bool,
+    prune: bool,
+    parsed: _ref.Reference | None = None,
+) -> None:
     """``ImageService.ImageDelete`` on an image already found by ``name``.
 
     Raises :class:`Conflict` before any change, as the engine does.
+    ``parsed``: the stored reference ``name`` is the text of, when the caller
+    holds it (saves parsing ``name`` again).
     """
     refs = state.refs.get(image_id, [])
     if not _is_image_id_prefix(image_id, name):
@@ -742,7 +749,8 @@ def _image_delete(state: _State, image_id: str, name: str, force: bool, prune: b
                     hard=False,
                     reference=name,
                 )
-        parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
+        if parsed is None:
+            parsed = _ref.tag_name_only(_ref.parse_normalized_named(name))
         removed = parsed
         if parsed.tag is not None and parsed.digest is not None:
             removed = _ref.Reference(parsed.domain, parsed.path, None, parsed.digest)
@@ -784,6 +792,7 @@ def _lookup(host: Graph, name: str) -> str:
     return host.find_image(name).id
 
 
+@bulk()
 def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) -> Plan:
     """What ``DELETE /images/{name}?force=&noprune=`` (``docker rmi``) would do.
 
@@ -910,6 +919,7 @@ def _remove_container(
                 state.removed_volumes.append(volume)
 
 
+@bulk()
 def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) -> Plan:
     """What ``DELETE /containers/{name}?force=&v=`` (``docker rm [-f] [-v]``) would do.
 
@@ -1048,6 +1058,7 @@ def _go_list(values: Iterable[str]) -> str:
 # --------------------------------------------------------------------------
 
 
+@bulk()
 def plan_image_prune(
     host: Graph,
     all: bool = False,
@@ -1096,16 +1107,16 @@ def _image_prune(
     args: Mapping[str, tuple[str, ...]],
 ) -> None:
     candidates = []
+    labelled = "label" in args or "label!" in args
+    images, children, referenced = state.images, state.children, state.refs
     for image_id in _index(host).newest_first:
-        image = state.images[image_id]
-        has_children = bool(state.children.get(image.id))
-        if dangling_only and has_children:
-            continue
-        if image.id not in state.refs and has_children:
+        image = images[image_id]
+        has_children = bool(children.get(image_id))
+        if has_children and (dangling_only or image_id not in referenced):
             continue
         if until is not None and image.created_ns > until:
             continue
-        if not _match_labels(args, image.labels):
+        if labelled and not _match_labels(args, image.labels):
             continue
         candidates.append(image)
     for image in candidates:
@@ -1121,7 +1132,7 @@ def _image_prune(
                 if owner is None:
                     continue  # 404: gone with an earlier reference of this image
                 try:
-                    _image_delete(state, owner, name, force=False, prune=True)
+                    _image_delete(state, owner, name, force=False, prune=True, parsed=ref)
                 except (Conflict, NotFound):
                     continue
         else:
@@ -1136,6 +1147,7 @@ def _image_prune(
 # --------------------------------------------------------------------------
 
 
+@bulk()
 def plan_container_prune(
     host: Graph, filters: Mapping[str, Any] | None = None, *, now: float | None = None
 ) -> Plan:
@@ -1274,6 +1286,7 @@ def plan_builder_prune(
 _G = TypeVar("_G", bound=Graph)
 
 
+@bulk()
 def apply_plan(host: _G, plan: Plan) -> _G:
     """The host after the engine carried out ``plan`` (O(size of host)).
 
@@ -1414,6 +1427,7 @@ def _check_plan_is_for(host: Graph, plan: Plan) -> None:
 # --------------------------------------------------------------------------
 
 
+@bulk()
 def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> CleanupPlan:
     """An ordered list of force-free commands that frees every byte it can.
 
@@ -1481,6 +1495,7 @@ def _cleanup(state: _State, host: Graph, containers: bool, all: bool) -> Cleanup
     return CleanupPlan(tuple(steps), host=host)
 
 
+@bulk()
 def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     """For every image, the bytes ``docker rmi -f sha256:<id>`` would free (0 when it fails).
 

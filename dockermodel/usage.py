@@ -42,7 +42,7 @@ it; removing every unused image frees only L4: ``reclaimable = 4 096``.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -77,8 +77,10 @@ class DiskUsage:
     images: tuple[ImageUsage, ...]
     containers: tuple[Container, ...]
     reclaimable: int
-    #: ``(image, SharedSize, Containers)`` of each listed image, for :meth:`to_api`.
-    _summaries: tuple[tuple[Image, int, int], ...] = attrs.field(eq=False, repr=False)
+    #: ``(image, references, SharedSize, Containers)`` of each listed image, for :meth:`to_api`.
+    _summaries: tuple[tuple[Image, tuple[Any, ...], int, int], ...] = attrs.field(
+        eq=False, repr=False
+    )
     _host: Graph = attrs.field(eq=False, repr=False)
     #: ``None`` when :attr:`reclaimable` is exact; else ``(lowest, highest)``:
     #: layers BuildKit's build cache may hold (``Host.maybe_held``) are kept
@@ -86,39 +88,44 @@ class DiskUsage:
     reclaimable_bounds: tuple[int, int] | None = attrs.field(default=None, kw_only=True)
 
     @classmethod
+    @bulk()
     def of(cls, host: Graph) -> DiskUsage:
-        with bulk():
-            return cls._of(host)
-
-    @classmethod
-    def _of(cls, host: Graph) -> DiskUsage:
-        listed = host.listed_images()
-        chains = [set(image.layers) for image in listed]
-        refs: Counter[str] = Counter()
-        for chain in chains:
-            refs.update(chain)
-        layers_size = sum(host.layers[c].size for c in refs)
+        listing = host._listing(False, None)
+        listed = [image for image, _ in listing]
+        layers = host.layers
+        # A chain id names its whole chain, so an image holding a layer
+        # holds every layer below it: the layers of a set of images held by
+        # two or more of them are, in every image, a run at the bottom of
+        # its chain. Each walk below stops at the first layer already
+        # decided, so every figure costs O(images + layers), not O(Σ chain).
+        sizes = {c: layer.size for c, layer in layers.items()}
+        owned: set[str] = set()
+        shared = _shared_layers(listed, owned)
+        layers_size = sum(map(sizes.__getitem__, owned))
         if host.profile.shared_size_over == "all":
             # every image in the store counts, intermediates included
-            refs = Counter()
-            for image in host.images.values():
-                refs.update(set(image.layers))
+            shared = _shared_layers(host.images.values(), set())
+        totals: dict[str, int] = {}
+        users = host._users
         rows = []
         summaries = []
-        for image, chain in zip(listed, chains, strict=True):
-            shared = sum(host.layers[c].size for c in chain if refs[c] > 1)
-            used = len(host.users(image.id))
-            rows.append(
-                ImageUsage(image=image, size=image.size, shared_size=shared, containers=used)
-            )
-            summaries.append((image, shared, used))
+        for image, refs in listing:
+            chain = image.layers
+            k = len(chain)
+            while k and chain[k - 1] not in shared:
+                k -= 1
+            size = _chain_total(chain, k, sizes, totals) if k else 0
+            used = len(users.get(image.id, ()))
+            rows.append(ImageUsage(image=image, size=image.size, shared_size=size, containers=used))
+            summaries.append((image, refs, size, used))
         held: set[str] = set()
+        images = host.images
         for container in host.containers.values():
-            held.update(container.layers)
-            creation = host.images.get(container.image_id)
+            _hold(container.layers, held)
+            creation = images.get(container.image_id)
             if creation is not None:
-                held.update(creation.layers)
-        reclaimable = sum(layer.size for c, layer in host.layers.items() if c not in held)
+                _hold(creation.layers, held)
+        reclaimable = sum(size for c, size in sizes.items() if c not in held)
         bounds = None
         if host.maybe_held:
             low = _reclaimable(host, held, host.maybe_held)
@@ -162,6 +169,7 @@ class DiskUsage:
         """Listed images with at least one container (the ACTIVE column)."""
         return sum(1 for row in self.images if row.containers > 0)
 
+    @bulk()
     def to_api(self, api_version: str | None = None) -> dict[str, Any]:
         """The ``GET /system/df`` document for this state, at the host's API version.
 
@@ -174,8 +182,8 @@ class DiskUsage:
         api = host.api_minor(api_version)
         profile = host.profile
         images = []
-        for image, shared, used in self._summaries:
-            entry = host.image_summary(image, None, api)
+        for image, refs, shared, used in self._summaries:
+            entry = host.image_summary(image, refs, api)
             entry["SharedSize"] = shared
             entry["Containers"] = used
             images.append(profile.df_image_entry(entry, api))
@@ -199,3 +207,52 @@ def _reclaimable(host: Graph, held: set[str], cache_held: frozenset[str]) -> int
             kept.add(current)
             current = host.layers[current].parent
     return sum(layer.size for c, layer in host.layers.items() if c not in kept)
+
+
+def _shared_layers(images: Iterable[Image], owned: set[str]) -> set[str]:
+    """The chain ids that two or more of ``images`` hold; ``owned`` gets those any holds.
+
+    A layer reached a second time is shared, and so is every layer below it
+    (both images hold those too): the walk marks them down to the first one
+    already marked. Each layer is entered at most twice.
+    """
+    shared: set[str] = set()
+    for image in images:
+        chain = image.layers
+        k = len(chain)
+        while k:
+            k -= 1
+            c = chain[k]
+            if c not in owned:
+                owned.add(c)
+                continue
+            while c not in shared:
+                shared.add(c)
+                if not k:
+                    break
+                k -= 1
+                c = chain[k]
+            break
+    return shared
+
+
+def _chain_total(
+    chain: tuple[str, ...], k: int, sizes: Mapping[str, int], totals: dict[str, int]
+) -> int:
+    """``Σ DiffSize`` of ``chain[:k]``, remembering the total of every chain id on the way."""
+    j = k
+    while j and chain[j - 1] not in totals:
+        j -= 1
+    total = totals[chain[j - 1]] if j else 0
+    for c in chain[j:k]:
+        total += sizes[c]
+        totals[c] = total
+    return total
+
+
+def _hold(chain: tuple[str, ...], held: set[str]) -> None:
+    """Add ``chain`` to ``held``, from the top down to the first layer already there."""
+    k = len(chain)
+    while k and chain[k - 1] not in held:
+        k -= 1
+        held.add(chain[k])
