@@ -27,6 +27,7 @@ from .errors import (
     InvalidPayload,
     InvalidReference,
     NotFound,
+    NotModelled,
     PlanMismatch,
     SnapshotError,
 )
@@ -73,6 +74,7 @@ __all__ = [
     "InvalidReference",
     "Layer",
     "NotFound",
+    "NotModelled",
     "Plan",
     "PlanMismatch",
     "SnapshotError",

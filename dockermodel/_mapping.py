@@ -23,9 +23,11 @@ give it:
    b. entries with ``Size > 0`` are layers; if that accounts for every layer,
       the zero-size entries are empty steps; if the zero-size entries are
       exactly the missing layers, they all are layers (exact);
-   c. otherwise zero-size ``#(nop)`` entries are taken as empty and the
-      earliest remaining zero-size entries as the missing layers. Only this
-      rule can misplace a zero: it never changes an image's ``Size``.
+   c. otherwise the missing layers are the zero-size entries of steps that
+      always make one (BuildKit's ``# buildkit`` steps, the classic
+      builder's ``#(nop) COPY``/``ADD``), then of steps that may (``RUN``,
+      ``WORKDIR``, anything else), then of metadata steps, earliest first.
+      Only this rule can misplace a zero: it never changes an image's ``Size``.
 
 Source 1 wins where both apply; a layer neither can size makes
 :class:`~dockermodel.errors.InvalidPayload` name the missing history.
@@ -87,6 +89,8 @@ class HostParts:
     version: Mapping[str, Any] | None
     engine: Engine
     taken: frozenset[str]
+    cache_unsure: frozenset[str] = frozenset()
+    cache_maybe_gone: frozenset[str] = frozenset()
 
 
 class _ChainCache:
@@ -725,8 +729,35 @@ def _assemble(
     version = doc.get("version")
     if version is not None:
         version = freeze(f.obj(version, "version"), "version")
+    unsure, maybe_gone = _cache_unsure(doc)
     return HostParts(
-        images, containers, layers, volumes, build_cache, version, engine, frozenset(taken)
+        images,
+        containers,
+        layers,
+        volumes,
+        build_cache,
+        version,
+        engine,
+        frozenset(taken),
+        unsure,
+        maybe_gone,
+    )
+
+
+def _cache_unsure(doc: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """Read the optional ``build_cache_unsure`` extension (not an engine body).
+
+    ``{"shared": [record id, …], "maybe_gone": [record id, …]}``: what a
+    predicted state (``Host.apply``) did not know of the build-cache records
+    (``Host.cache_unsure``, ``Host.cache_maybe_gone``), kept by ``dump``.
+    """
+    value = doc.get("build_cache_unsure")
+    if value is None:
+        return frozenset(), frozenset()
+    o = f.obj(value, "build_cache_unsure")
+    return (
+        frozenset(f.strings(o, "shared", "build_cache_unsure")),
+        frozenset(f.strings(o, "maybe_gone", "build_cache_unsure")),
     )
 
 
@@ -907,16 +938,42 @@ def _own_mask(raw: _Raw, raws: Mapping[str, _Raw]) -> list[bool] | None:
     if need == zeros:
         return [True] * len(sizes)
     mask = [s > 0 for s in sizes]
+    hints = [_zero_entry_hint(e) for e in history]
     candidates = [
         i
-        for i, e in enumerate(history)
-        if sizes[i] == 0 and "#(nop)" not in str(e.get("CreatedBy", ""))
+        for hint in ("layer", "maybe", "empty")
+        for i in range(len(sizes))
+        if sizes[i] == 0 and hints[i] == hint
     ]
-    if len(candidates) < need:
-        candidates = [i for i in range(len(sizes)) if sizes[i] == 0]
     for i in candidates[:need]:
         mask[i] = True
     return mask
+
+
+#: A classic ``COPY``/``ADD`` step: ``/bin/sh -c #(nop) COPY file:… in /dest``.
+_CLASSIC_COPY = re.compile(r"#\(nop\) (?:COPY|ADD) ")
+#: The ``Comment`` BuildKit's Dockerfile frontend gives every history entry.
+_BUILDKIT_COMMENT = "buildkit.dockerfile.v0"
+
+
+def _zero_entry_hint(entry: Mapping[str, Any]) -> str:
+    """Whether a zero-size history entry made a layer: ``layer``, ``maybe`` or ``empty``.
+
+    BuildKit's Dockerfile frontend suffixes ``# buildkit`` to the steps that
+    made a layer (``COPY``, ``ADD``, ``RUN``); its other steps made none,
+    except ``WORKDIR``, which may. The classic builder's ``#(nop)`` steps
+    made none, except ``COPY`` and ``ADD`` (rule c above).
+    [moby v28.5.2 vendor/github.com/moby/buildkit/frontend/dockerfile/dockerfile2llb/convert.go ·
+    commitToHistory]
+    """
+    created = str(entry.get("CreatedBy", ""))
+    if entry.get("Comment") == _BUILDKIT_COMMENT:
+        if created.endswith(" # buildkit"):
+            return "layer"
+        return "maybe" if created.startswith("WORKDIR ") else "empty"
+    if "#(nop)" in created:
+        return "layer" if _CLASSIC_COPY.search(created) else "empty"
+    return "maybe"
 
 
 def payloads_from_host(host: Graph) -> dict[str, Any]:
@@ -978,10 +1035,17 @@ def payloads_from_host(host: Graph) -> dict[str, Any]:
     }
     if held:
         doc["held_layers"] = held
+    if host.cache_unsure or host.cache_maybe_gone:
+        doc["build_cache_unsure"] = {
+            "shared": sorted(host.cache_unsure),
+            "maybe_gone": sorted(host.cache_maybe_gone),
+        }
     if host.volumes or host.build_cache is not None:
         doc["system_df"] = {
             "Volumes": [v.to_api() for v in host.volumes],
-            "BuildCache": [r.to_api() for r in host.build_cache]
+            "BuildCache": host.profile.df_build_cache(host.build_cache, host.engine.api)[
+                "BuildCache"
+            ]
             if host.build_cache is not None
             else None,
         }

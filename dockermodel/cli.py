@@ -12,6 +12,8 @@
     rm [-f] [-v] CONTAINER...        what docker rm would print (nothing is removed)
     prune images [-a] [--filter K=V] what docker image prune -f would print
     prune containers [--filter K=V]  what docker container prune -f would print
+    prune builder [-a] [--filter K=V]
+                                     what docker builder prune -f would print
     prune volumes [-a] [--filter K=V]
                                      what docker volume prune -f would print
     prune system [-a] [--volumes] [--filter K=V]
@@ -84,6 +86,7 @@ from .errors import (
     InvalidPayload,
     InvalidReference,
     NotFound,
+    NotModelled,
     SnapshotError,
 )
 from .host import Host
@@ -217,10 +220,12 @@ def _demo() -> Host:
 
 
 def _needs_system_df(args: argparse.Namespace) -> bool:
-    """Commands that need volumes or the build cache, which only ``/system/df`` shows."""
-    if args.command in ("df", "snapshot", "why", "report"):
-        return True
-    return args.command == "prune" and args.what in ("volumes", "system")
+    """Commands that need volumes or the build cache, which only ``/system/df`` shows.
+
+    The predictions need the build cache too: on Engine 23+ (overlay2) what
+    it holds decides which layers a removal frees.
+    """
+    return args.command in ("df", "snapshot", "why", "report", "rmi", "rm", "prune")
 
 
 def _read_engine(args: argparse.Namespace) -> Host:
@@ -427,12 +432,14 @@ def _cmd_rmi(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
     """
     records: list[dict[str, Any]] = []
     errors: list[EngineError] = []
+    plans = []
     for name in args.refs:
         try:
             plan = _plan_rmi(host, name, args.force, not args.no_prune)
         except EngineError as refused:
             errors.append(refused)
             continue
+        plans.append(plan)
         body = plan.to_api()
         records.extend(body)
         if args.format != "json":
@@ -440,6 +447,7 @@ def _cmd_rmi(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
         host = host.apply(plan)
     if args.format == "json":
         streams.json(records)
+    _note_uncertain(streams, plans)
     streams.err.write("".join(render.daemon_error(e.message) for e in errors))
     fatal = any(not isinstance(e, NotFound) or not args.force for e in errors)
     return EXIT_ENGINE_ERROR if fatal else EXIT_OK
@@ -450,6 +458,30 @@ def _plan_rmi(host: Host, name: str, force: bool, prune: bool) -> Any:
         # The CLI sends DELETE /images/ for an empty name: the router's 404.
         raise NotFound("page not found")
     return host.plan_rmi(name, force=force, prune=prune)
+
+
+def _note_uncertain(streams: _Streams, plans: Sequence[Any]) -> None:
+    """One stderr line when what the engine answers depends on what its build cache holds."""
+    layers = sum(len(p.uncertain) for p in plans)
+    records = sum(len(p.uncertain_build_cache) for p in plans)
+    if not layers and not records:
+        return
+    low = sum(p.space_reclaimed for p in plans)
+    high = sum(p.bounds[1] if p.bounds is not None else p.space_reclaimed for p in plans)
+    if layers:
+        what = (
+            f"{layers} more layer{'s' if layers != 1 else ''} may be deleted "
+            f"(BuildKit's build cache may hold {'it' if layers == 1 else 'them'})"
+        )
+    else:
+        what = (
+            f"{records} more build-cache record{'s' if records != 1 else ''} may be deleted "
+            "(the engine's API version does not list the records' parents)"
+        )
+    streams.note(
+        f"not exact: {what}; space reclaimed between "
+        f"{render.human_size(low)} and {render.human_size(high)}"
+    )
 
 
 def _cmd_rm(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
@@ -496,7 +528,7 @@ def _cmd_rm(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
 
 
 def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
-    from .removal import plan_container_prune, plan_image_prune
+    from .removal import plan_builder_prune, plan_container_prune, plan_image_prune
 
     filters = _filters(args.filter)
     if args.what == "volumes":
@@ -507,6 +539,10 @@ def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
         plan = plan_image_prune(host, all=args.all, filters=filters, now=args.now)
         document = plan.to_api()
         text = render.image_prune_output(document)
+    elif args.what == "builder":
+        plan = plan_builder_prune(host, all=args.all, filters=filters, now=args.now)
+        document = plan.to_api()
+        text = render.builder_prune_output(document)
     else:
         plan = plan_container_prune(host, filters=filters, now=args.now)
         document = plan.to_api()
@@ -515,6 +551,7 @@ def _cmd_prune(args: argparse.Namespace, host: Host, streams: _Streams) -> int:
         streams.json(document)
     else:
         streams.out.write(text)
+    _note_uncertain(streams, [plan])
     return EXIT_OK
 
 
@@ -546,7 +583,8 @@ def _prune_system(
 
     A step the engine refuses stops the command after the blocks of the steps
     before it, without a total, as the CLI does. Steps the model cannot
-    decide (networks; BuildKit records) are named on stderr.
+    decide (networks; steps that depend on what BuildKit's cache holds) are
+    named on stderr.
     """
     from .errors import InvalidArgument
     from .removal import plan_system_prune
@@ -566,12 +604,15 @@ def _prune_system(
         if plan.refusal is not None:
             text = text.rpartition("Total reclaimed space:")[0]
         streams.out.write(text)
+    others = [name for name in plan.unknown if name != "networks"]
     streams.note(
-        "not predicted: " + ", ".join(plan.unknown) + " (networks are not read; "
+        "not predicted: networks (networks are not read; "
         "docker would also remove custom networks no container uses)"
-        if "build cache" not in plan.unknown
-        else "not predicted: " + ", ".join(plan.unknown)
-        + " (networks are not read; BuildKit records are estimated from their flags)"
+        + (
+            f"; not exact: {', '.join(others)} (what BuildKit's build cache holds)"
+            if others
+            else ""
+        )
     )
     if plan.refusal is not None:
         streams.err.write(render.daemon_error(plan.refusal.message))
@@ -796,7 +837,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     prune = _command(commands, "prune", "What a prune would print. Nothing is removed.")
     targets = prune.add_subparsers(
-        dest="what", metavar="{images,containers,volumes,system}", required=True
+        dest="what", metavar="{images,containers,volumes,system,builder}", required=True
     )
     prune_images = _command(targets, "images", "What 'docker image prune -f [-a]' would print.")
     prune_images.add_argument("-a", "--all", action="store_true", help="all unused images")
@@ -829,6 +870,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = _command(commands, "report", "Write a self-contained HTML report of the host.")
     report.add_argument("-o", "--output", required=True, metavar="FILE", help="the HTML file")
+    prune_builder = _command(
+        targets, "builder", "What 'docker builder prune -f [-a]' would print."
+    )
+    prune_builder.add_argument(
+        "-a", "--all", action="store_true", help="every unused record, not only dangling ones"
+    )
+    _add_filter(prune_builder, "build-cache records")
+    _add_format(prune_builder)
 
     parse = _command(commands, "parse", "Normalize image references as the engine does.")
     parse.add_argument("refs", nargs="+", metavar="REF")
@@ -875,6 +924,9 @@ def _run(args: argparse.Namespace, streams: _Streams) -> int:
     except EngineError as error:
         streams.err.write(render.daemon_error(error.message))
         return EXIT_ENGINE_ERROR
+    except NotModelled as error:  # a question the library does not answer by guessing
+        streams.note(str(error))
+        return EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:

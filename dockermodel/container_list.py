@@ -154,7 +154,7 @@ def _find_for_position(host: Host, value: str) -> Container:
                 break
             found = container
     if found is None:
-        raise EngineError(f"no such container {value}", 500)
+        raise host.profile.position_not_found(value)
     return found
 
 
@@ -174,7 +174,8 @@ def listed_containers(
     """The containers ``GET /containers/json?all=&filters=`` lists, newest first.
 
     Errors are the engine's (Engine 20.10's wording here; the host's profile
-    words the invalid-filter ones): an unknown key ``Invalid filter 'KEY'`` (400),
+    words the invalid-filter, ``status`` and ``before`` / ``since`` ones):
+    an unknown key ``Invalid filter 'KEY'`` (400),
     ``Invalid filter 'status=X'`` (400), ``Invalid filter 'is-task=[X]'``
     (400), ``Unrecognised filter value for health: X`` (400), a bad ``exited``
     value ``strconv.Atoi: parsing "X": invalid syntax`` (500), a ``before`` /
@@ -192,7 +193,7 @@ def listed_containers(
         exited.append(int(value))
     for value in args.get("status", ()):
         if value not in STATES:
-            raise invalid(f"status={value}")
+            raise host.profile.invalid_state_filter(value)
         all = True
     task: bool | None = None
     if "is-task" in args:

@@ -46,6 +46,7 @@ __all__ = [
     "NameNotCanonical",
     "NameTooLong",
     "NotFound",
+    "NotModelled",
     "PlanMismatch",
     "ReferenceInvalidFormat",
     "RepositoryNameNotLowercase",
@@ -351,6 +352,14 @@ class InvalidArgument(EngineError):
     """The engine's 400, e.g. ``Invalid filter 'foo'`` or a reference parse error."""
 
     status = 400
+
+
+class NotModelled(DockerModelError, ValueError):
+    """A question the library cannot answer as the engine would (the message says why).
+
+    Raised instead of guessing, e.g. for a build-cache prune filter value
+    that BuildKit's filter syntax would need quoted.
+    """
 
 
 # --------------------------------------------------------------------------

@@ -74,6 +74,12 @@ class Graph:
     #: (``images[<id>].size``, ``disk_usage.LayersSize``, …): where the
     #: engine's numbers do not follow the rules the model computes with.
     taken: frozenset[str] = attrs.field(default=frozenset(), kw_only=True)
+    #: Build-cache record ids whose ``Shared: true`` a predicted state is
+    #: unsure of (the engine may have cleared it; see
+    #: :func:`dockermodel.removal.apply_plan`). Empty for a state read.
+    cache_unsure: frozenset[str] = attrs.field(default=frozenset(), kw_only=True)
+    #: Build-cache record ids a build-cache prune may or may not have removed.
+    cache_maybe_gone: frozenset[str] = attrs.field(default=frozenset(), kw_only=True)
     #: The engine's ``/version`` document, when known (for snapshots and reports).
     version: Mapping[str, Any] | None = attrs.field(default=None, eq=False, kw_only=True)
     #: The payload document this host was read from, kept for :meth:`dump` (a
@@ -86,6 +92,30 @@ class Graph:
     def profile(self) -> Profile:
         """The rules of :attr:`engine`'s family (:mod:`dockermodel.profiles`)."""
         return profile_for(self.engine)
+
+    @cached_property
+    def _cache_holds(self) -> tuple[frozenset[str], frozenset[str]]:
+        return self.profile.cache_holds(
+            self.images.values(), self.layers, self.build_cache, self.engine.api, self.cache_unsure
+        )
+
+    @property
+    def maybe_held(self) -> frozenset[str]:
+        """Chain ids of image layers BuildKit's build cache may hold (overlay2 store, 23+).
+
+        A superset of the layers the cache holds; no removal frees them for
+        sure, and planners give bounds where it matters (``Plan.bounds``).
+        Empty — every answer exact — when the cache holds nothing of any
+        image (no ``Shared`` record, an empty or unread build cache), and on
+        engines whose cache holds no layer (20.10, the containerd store).
+        Decided by the profile; see :mod:`dockermodel.buildcache`.
+        """
+        return self._cache_holds[0]
+
+    @property
+    def certainly_held(self) -> frozenset[str]:
+        """The part of :attr:`maybe_held` the cache holds for sure (a record matches it alone)."""
+        return self._cache_holds[1]
 
     # ------------------------------------------------------------------
     # indices

@@ -34,6 +34,7 @@ from .removal import (
     Plan,
     apply_plan,
     bytes_freed_by_image,
+    plan_builder_prune,
     plan_cleanup,
     plan_container_prune,
     plan_image_prune,
@@ -102,6 +103,8 @@ class Host(Graph):
             build_cache=parts.build_cache,
             engine=parts.engine,
             taken=parts.taken,
+            cache_unsure=parts.cache_unsure,
+            cache_maybe_gone=parts.cache_maybe_gone,
             version=parts.version,
             payloads=document,
         )
@@ -182,6 +185,17 @@ class Host(Graph):
     ) -> Plan:
         """What ``docker container prune`` would do; ``now`` anchors ``until=10m``."""
         return plan_container_prune(self, filters=filters, now=now)
+
+    def plan_builder_prune(
+        self,
+        all: bool = False,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        now: float | None = None,
+    ) -> Plan:
+        """What ``docker builder prune [-a]`` would do (``POST /build/prune``); see
+        :func:`dockermodel.removal.plan_builder_prune`."""
+        return plan_builder_prune(self, all=all, filters=filters, now=now)
 
     def apply(self, plan: Plan) -> Host:
         """The host after the engine carried ``plan`` out.

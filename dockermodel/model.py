@@ -354,7 +354,16 @@ class Volume:
 
 @attrs.frozen
 class BuildCacheRecord:
-    """A BuildKit cache record of ``/system/df`` (classic-builder cache is intermediate images)."""
+    """A BuildKit cache record of ``/system/df`` (classic-builder cache is intermediate images).
+
+    ``parents`` are the ids of the records this one was made on (API 1.42+
+    lists them under the key ``" Parents"``, with a leading space, and leaves
+    the key out when there are none); ``parent`` is the single ``Parent`` of
+    older API versions. Whether an empty ``parents`` means "none" or "not
+    reported" depends on the API version the record was read at
+    (:meth:`dockermodel.profiles.Profile.cache_parents_known`).
+    [moby v28.5.2 api/types/build/cache.go · CacheRecord]
+    """
 
     id: str
     type: str
@@ -367,6 +376,7 @@ class BuildCacheRecord:
     usage_count: int
     parent: str = ""
     extra: FrozenDict[Any] = attrs.field(factory=FrozenDict)
+    parents: tuple[str, ...] = attrs.field(default=(), kw_only=True)
 
     @classmethod
     def from_api(cls, item: Any, path: str = "system_df.BuildCache[?]") -> BuildCacheRecord:
@@ -382,6 +392,7 @@ class BuildCacheRecord:
             "LastUsedAt",
             "UsageCount",
             "Parent",
+            " Parents",
         }
         created_at = f.string(o, "CreatedAt", path, "")
         last_used_at = f.opt_string(o, "LastUsedAt", path)
@@ -402,20 +413,32 @@ class BuildCacheRecord:
             extra=FrozenDict(
                 {k: freeze(v, f"{path}.{k}") for k, v in o.items() if k not in modeled}
             ),
+            parents=f.strings(o, " Parents", path),
         )
 
     def to_api(self) -> dict[str, Any]:
+        """The record with every field the model keeps (``Parent`` always, ``" Parents"`` if any).
+
+        ``/system/df`` documents shape it per API version
+        (:meth:`dockermodel.profiles.Profile.df_build_cache`).
+        """
         doc: dict[str, Any] = {
             "ID": self.id,
             "Parent": self.parent,
-            "Type": self.type,
-            "Description": self.description,
-            "InUse": self.in_use,
-            "Shared": self.shared,
-            "Size": self.size,
-            "CreatedAt": self.created_at,
-            "LastUsedAt": self.last_used_at,
-            "UsageCount": self.usage_count,
         }
+        if self.parents:
+            doc[" Parents"] = list(self.parents)
+        doc.update(
+            {
+                "Type": self.type,
+                "Description": self.description,
+                "InUse": self.in_use,
+                "Shared": self.shared,
+                "Size": self.size,
+                "CreatedAt": self.created_at,
+                "LastUsedAt": self.last_used_at,
+                "UsageCount": self.usage_count,
+            }
+        )
         doc.update(thaw(self.extra))
         return doc

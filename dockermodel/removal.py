@@ -36,7 +36,7 @@ import re
 import time
 import weakref
 from collections import Counter, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -52,10 +52,17 @@ from .errors import (
     InvalidArgument,
     InvalidReference,
     NotFound,
+    NotModelled,
     PlanMismatch,
 )
 from .graph import Graph, newest_first
 from .model import Container, Image, Layer, Volume
+from .profiles.volume_prune import (
+    ANONYMOUS_VOLUME_LABEL,
+    VOLUME_PRUNE_1_41,
+    VOLUME_PRUNE_1_42,
+    VolumePruneRule,
+)
 
 __all__ = [
     "VOLUME_PRUNE_1_41",
@@ -67,8 +74,10 @@ __all__ = [
     "SystemPrunePlan",
     "VolumePruneRule",
     "apply_plan",
+    "bytes_freed_bounds_by_image",
     "bytes_freed_by_image",
     "plan_build_cache_prune",
+    "plan_builder_prune",
     "plan_cleanup",
     "plan_commands",
     "plan_container_prune",
@@ -91,6 +100,7 @@ def __dir__() -> list[str]:
 #: v2.8.1); distribution/reference v0.6 adds the repository name in parentheses.
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
 _V = TypeVar("_V")
+_P = TypeVar("_P", "Plan", "CleanupPlan")
 _IMAGE_PRUNE_FILTERS = ("dangling", "label", "label!", "until")
 _CONTAINER_PRUNE_FILTERS = ("label", "label!", "until")
 
@@ -147,7 +157,15 @@ class Plan:
     removed_volumes: tuple[str, ...] = ()
     space_reclaimed: int = 0
     bytes_freed: int = 0
-    #: ids of the build cache records removed (``CachesDeleted``)
+    #: ``Deleted`` layer records the engine may or may not emit (BuildKit's cache may hold them).
+    uncertain: tuple[Record, ...] = ()
+    #: Chain ids that may or may not leave the disk (reported or silent).
+    uncertain_layers: tuple[str, ...] = ()
+    #: Σ DiffSize of :attr:`uncertain_layers` (``bytes_freed`` + this is the highest).
+    uncertain_bytes: int = 0
+    #: ``None`` when exact, else the ``(lowest, highest)`` ``SpaceReclaimed`` the engine can answer.
+    bounds: tuple[int, int] | None = None
+    #: ids of the build cache records removed (``CachesDeleted``), in the engine's order
     deleted_build_cache: tuple[str, ...] = ()
     #: The host the plan was made for (``None``: a cleanup step, or made by hand);
     #: :meth:`Host.apply` refuses the plan on any other host.
@@ -163,6 +181,22 @@ class Plan:
             f"space_reclaimed={self.space_reclaimed}, bytes_freed={self.bytes_freed})"
         )
 
+    #: ids of build cache records the engine may or may not report removed
+    uncertain_build_cache: tuple[str, ...] = ()
+    #: ids of build cache records certainly gone afterwards (``deleted_build_cache``
+    #: and uncertain ones that are gone either way)
+    gone_build_cache: tuple[str, ...] = ()
+
+    @property
+    def exact(self) -> bool:
+        """Whether the engine's answer and the state after it are known exactly."""
+        return not (self.uncertain_layers or self.uncertain_build_cache or self.bounds)
+
+    @property
+    def bytes_freed_bounds(self) -> tuple[int, int]:
+        """``(lowest, highest)`` bytes that leave the disk (equal when exact)."""
+        return self.bytes_freed, self.bytes_freed + self.uncertain_bytes
+
     @bulk()
     def to_api(self) -> Any:
         """The engine's answer: the response body (``None`` for ``rm``'s 204).
@@ -175,6 +209,10 @@ class Plan:
         * ``build_cache_prune`` — ``{"CachesDeleted": [...] or None, "SpaceReclaimed": n}``;
         * ``rm`` — ``None`` (HTTP 204, no body);
         * ``cleanup`` — the records of every step, as for ``rmi``.
+
+        Records the engine may or may not emit (:attr:`uncertain`,
+        :attr:`uncertain_build_cache`) are left out and ``SpaceReclaimed`` is the
+        lowest figure; :attr:`bounds` has the highest.
         """
         if self.kind == "image_prune":
             return {
@@ -260,8 +298,26 @@ class CleanupPlan:
             removed_volumes=tuple(v for p in plans for v in p.removed_volumes),
             space_reclaimed=sum(p.space_reclaimed for p in plans),
             bytes_freed=sum(p.bytes_freed for p in plans),
+            uncertain=tuple(r for p in plans for r in p.uncertain),
+            uncertain_layers=tuple(c for p in plans for c in p.uncertain_layers),
+            uncertain_bytes=sum(p.uncertain_bytes for p in plans),
+            bounds=_sum_bounds(plans),
             deleted_build_cache=tuple(b for p in plans for b in p.deleted_build_cache),
         )
+
+    @property
+    def bytes_freed_bounds(self) -> tuple[int, int]:
+        """``(lowest, highest)`` bytes the steps free (equal when every step is exact)."""
+        low = self.bytes_freed
+        return low, low + sum(step.plan.uncertain_bytes for step in self.steps)
+
+
+def _sum_bounds(plans: Sequence[Plan]) -> tuple[int, int] | None:
+    if all(p.bounds is None for p in plans):
+        return None
+    low = sum(p.space_reclaimed for p in plans)
+    high = sum(p.bounds[1] if p.bounds is not None else p.space_reclaimed for p in plans)
+    return low, high
 
 
 # --------------------------------------------------------------------------
@@ -393,7 +449,7 @@ class _State:
     layers freed.
     """
 
-    def __init__(self, host: Graph) -> None:
+    def __init__(self, host: Graph, holds: Iterable[str] = ()) -> None:
         index = _index(host)
         self.host = host
         self.profile = host.profile
@@ -410,6 +466,8 @@ class _State:
         self.held = dict(index.held)
         self.image_mounts = index.image_mounts  # read only; removed containers are skipped
         self.rc = index.rc.copy()
+        # the build cache's holds: one more reference on each layer it holds
+        self.rc.update(holds)
         self.records: list[Record] = []
         self.deleted_images: list[str] = []
         self.untagged: list[tuple[str, str]] = []
@@ -746,9 +804,59 @@ def plan_rmi(host: Graph, name: str, force: bool = False, prune: bool = True) ->
     [moby v20.10.24 daemon/images/image_delete.go · ImageService.ImageDelete]
     """
     image_id = _lookup(host, name)
-    state = _State(host)
-    _image_delete(state, image_id, name, force=force, prune=prune)
-    return state.plan("rmi", name)
+
+    def run(state: _State) -> Plan:
+        _image_delete(state, image_id, name, force=force, prune=prune)
+        return state.plan("rmi", name)
+
+    return _bounded(host, run)
+
+
+# --------------------------------------------------------------------------
+# Layers BuildKit's build cache may hold: plans with bounds
+# --------------------------------------------------------------------------
+
+
+def _bounded(host: Graph, run: Callable[[_State], _P]) -> _P:
+    """``run`` once with every layer the build cache may hold held, once with only those it must.
+
+    Holds never change a conflict or which images go (they only keep layers
+    on disk), so both runs take the same steps; the first frees a subset of
+    what the second frees. Where the two sets are equal (nothing held, or
+    every hold known: ``host.maybe_held == host.certainly_held``) there is
+    one run and the plan is exact.
+    """
+    maybe, certain = host.maybe_held, host.certainly_held
+    if maybe == certain:
+        return run(_State(host, certain))
+    low = run(_State(host, maybe))
+    high = run(_State(host, certain))
+    merged: _P = _merge(low, high)
+    return merged
+
+
+def _merge(low: Any, high: Any) -> Any:
+    """The plan of ``low`` (every possible hold kept) with what ``high`` frees beyond it."""
+    if isinstance(low, CleanupPlan):
+        steps = tuple(
+            CleanupStep(a.command, _merge(a.plan, b.plan))
+            for a, b in zip(low.steps, high.steps, strict=True)
+        )
+        return CleanupPlan(steps)
+    assert isinstance(low, Plan) and isinstance(high, Plan)
+    freed = set(low.deleted_layers) | set(low.silent_layers)
+    maybe = tuple(c for c in (*high.deleted_layers, *high.silent_layers) if c not in freed)
+    if not maybe:
+        return low
+    certain = set(low.records)
+    uncertain = tuple(r for r in high.records if r not in certain)
+    return attrs.evolve(
+        low,
+        uncertain=uncertain,
+        uncertain_layers=maybe,
+        uncertain_bytes=high.bytes_freed - low.bytes_freed,
+        bounds=(low.space_reclaimed, high.space_reclaimed) if uncertain else None,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -788,7 +896,9 @@ def _remove_container(
             hard=True,
         )
     if container.running and not force:
-        refused = state.profile.rm_in_state(name, container.id, container.state)
+        refused = state.profile.rm_in_state(
+            name, container.id, container.state, container.names[0] if container.names else ""
+        )
         raise Conflict(
             refused.message,
             refused.status,
@@ -825,10 +935,13 @@ def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) 
     [moby v20.10.24 daemon/mounts.go · Daemon.removeMountPoints]
     """
     container = host.find_container(name)
-    state = _State(host)
-    _remove_container(state, container, name, force, volumes)
-    state.space = max(container.size_rw, 0)
-    return state.plan("rm", name)
+
+    def run(state: _State) -> Plan:
+        _remove_container(state, container, name, force, volumes)
+        state.space = max(container.size_rw, 0)
+        return state.plan("rm", name)
+
+    return _bounded(host, run)
 
 
 # --------------------------------------------------------------------------
@@ -978,7 +1091,21 @@ def plan_image_prune(
     else:  # pragma: no cover - the CLI's value always matches one branch
         raise host.profile.invalid_filter(f"dangling={_go_list(values)}")
     until = _until(args, now)
-    state = _State(host)
+
+    def run(state: _State) -> Plan:
+        _image_prune(state, host, dangling_only, until, args)
+        return state.plan("image_prune", None)
+
+    return _bounded(host, run)
+
+
+def _image_prune(
+    state: _State,
+    host: Graph,
+    dangling_only: bool,
+    until: int | None,
+    args: Mapping[str, tuple[str, ...]],
+) -> None:
     candidates = []
     labelled = "label" in args or "label!" in args
     images, children, referenced = state.images, state.children, state.refs
@@ -1013,7 +1140,6 @@ def plan_image_prune(
                 _image_delete(state, image.id, image.id.partition(":")[2], False, True)
             except (Conflict, NotFound):
                 continue
-    return state.plan("image_prune", None)
 
 
 # --------------------------------------------------------------------------
@@ -1036,17 +1162,120 @@ def plan_container_prune(
     """
     args = _prune_args(host, filters, _CONTAINER_PRUNE_FILTERS)
     until = _until(args, now)
-    state = _State(host)
-    for _, container in host.containers.items():
-        if container.running or container.state == "removing":
-            continue
-        if until is not None and container.created * 10**9 > until:
-            continue
-        if not _match_labels(args, container.labels):
-            continue
-        _remove_container(state, container, container.id, force=False, volumes=False)
-        state.space += max(container.size_rw, 0)
-    return state.plan("container_prune", None)
+
+    def run(state: _State) -> Plan:
+        for _, container in host.containers.items():
+            if container.running or container.state == "removing":
+                continue
+            if until is not None and container.created * 10**9 > until:
+                continue
+            if not _match_labels(args, container.labels):
+                continue
+            _remove_container(state, container, container.id, force=False, volumes=False)
+            state.space += max(container.size_rw, 0)
+        return state.plan("container_prune", None)
+
+    return _bounded(host, run)
+
+
+# --------------------------------------------------------------------------
+# Build-cache prune
+# --------------------------------------------------------------------------
+
+
+def plan_builder_prune(
+    host: Graph,
+    all: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
+) -> Plan:
+    """What ``docker builder prune [-a] [--filter …]`` (``POST /build/prune``) would do.
+
+    Without ``all`` it removes, leaves first, every build-cache record that
+    is not in use, has no child record left, is not of type ``internal`` or
+    ``frontend`` and is not shared with an image; with ``all``, every record
+    that is not in use. ``SpaceReclaimed`` is the sum of the removed
+    records' ``Size`` whether or not any byte leaves the disk (a layer an
+    image still has stays). Filters: ``until`` / ``unused-for`` keep records
+    used after that time; ``id`` (a regular expression), ``type``,
+    ``description``, ``parent``, ``inuse``, ``shared``, ``private`` select
+    records as BuildKit's filter does (see :func:`dockermodel.buildcache.record_filter`);
+    ``label`` is accepted and ignored, as the engine does. ``now`` anchors a
+    duration ``until``.
+
+    Exact where the records' parents are known (API 1.42+, or Engine
+    20.10's ``Parent``); below 1.42 on Engine 23+ records that an idle
+    record left behind could keep as a parent are returned as
+    :attr:`Plan.uncertain_build_cache`, with :attr:`Plan.bounds`. A host read
+    without ``/system/df`` has no records and plans nothing.
+    [moby v28.5.2 builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo]
+    [moby v28.5.2 vendor/github.com/moby/buildkit/cache/manager.go · cacheManager.prune, pruneOnce]
+    """
+    from . import buildcache as _bc
+
+    profile = host.profile
+
+    def error(message: str, status: int = 400) -> EngineError:
+        return EngineError(f"failed to prune build cache: {message}", status)
+
+    args = normalize_filters(filters)
+    for key in args:
+        if key not in _bc.PRUNE_FILTERS:
+            invalid = profile.invalid_filter(key)
+            raise InvalidArgument(f"failed to prune build cache: {invalid.message}")
+    until_values = args.get("until", ())
+    unused = args.get("unused-for", ())
+    if until_values and unused:
+        raise InvalidArgument(
+            'failed to prune build cache: conflicting filters: "until" and "unused-for"'
+        )
+    key = "unused-for" if unused else "until"
+    values = (*until_values, *unused)
+    if len(values) > 1:
+        raise InvalidArgument("failed to prune build cache: filters expect only one value")
+    keep: Callable[[Any], bool] = lambda r: False  # noqa: E731
+    if values:
+        now_ns = time.time_ns() if now is None else int(Decimal(str(now)) * 10**9)
+        try:
+            cutoff = profile.build_prune_cutoff(values[0], now_ns)
+        except EngineError as exc:
+            raise error(f'"{key}" {exc.message}', exc.status) from None
+
+        def keep(record: Any) -> bool:
+            if record.last_used_at is None:
+                return False
+            try:
+                used = _until_ns(record.last_used_at, 0)
+            except EngineError:
+                return False
+            return used > cutoff
+
+    def refuse(message: str) -> Exception:
+        if message == "filters expect only one value":
+            return InvalidArgument(f"failed to prune build cache: {message}")
+        return NotModelled(message)
+
+    match = _bc.record_filter(args, refuse)
+    records = host.build_cache or ()
+    api = host.engine.api
+    result = _bc.prune(
+        records,
+        lambda r: profile.cache_parents(r, api),
+        all=all,
+        keep=keep,
+        match=match,
+        unsure=host.cache_unsure,
+        maybe_gone=host.cache_maybe_gone,
+    )
+    return Plan(
+        kind="build_cache_prune",
+        deleted_build_cache=result.deleted,
+        uncertain_build_cache=result.uncertain,
+        gone_build_cache=result.gone,
+        space_reclaimed=result.space,
+        bounds=(result.space, result.space_high) if result.uncertain else None,
+    )
 
 
 # --------------------------------------------------------------------------
@@ -1067,6 +1296,12 @@ def apply_plan(host: _G, plan: Plan) -> _G:
     mounted lose one from their ``RefCount``. Containers whose image was
     deleted keep ``image_id`` and ``layers`` (their layers stay on disk,
     see ``docs/removal.md``), so ``Host.container_image_field`` reports ``sha256:<id>``.
+
+    Layers the plan is uncertain about (:attr:`Plan.uncertain_layers`) leave
+    the layer map too: freed, or kept by BuildKit's cache outside every
+    image, no API shows them again. After images are deleted the build-cache
+    records keep ``Shared`` only where they may still hold a layer of an
+    image; records a build-cache prune removes leave ``build_cache``.
     """
     _check_plan_is_for(host, plan)
     deleted = set(plan.deleted_images)
@@ -1087,8 +1322,33 @@ def apply_plan(host: _G, plan: Plan) -> _G:
         images[image_id] = image
     removed = set(plan.deleted_containers)
     containers = {cid: c for cid, c in host.containers.items() if cid not in removed}
-    freed = set(plan.deleted_layers) | set(plan.silent_layers)
+    # layers the build cache may hold leave the images' chains either way: the
+    # engine frees them or keeps them where no API shows them
+    freed = set(plan.deleted_layers) | set(plan.silent_layers) | set(plan.uncertain_layers)
     layers = {c: layer for c, layer in host.layers.items() if c not in freed}
+    if host.certainly_held and (deleted or removed):
+        # layers only the cache holds stay on disk, outside every image's chain
+        reachable = {c for image in images.values() for c in image.layers}
+        reachable.update(c for container in containers.values() for c in container.layers)
+        layers = {c: layer for c, layer in layers.items() if c in reachable}
+    build_cache = host.build_cache
+    unsure = set(host.cache_unsure)
+    maybe_gone = set(host.cache_maybe_gone)
+    gone_records = set(plan.deleted_build_cache) | set(plan.gone_build_cache)
+    if build_cache is not None and gone_records:
+        build_cache = tuple(r for r in build_cache if r.id not in gone_records)
+        unsure -= gone_records
+        maybe_gone -= gone_records
+    maybe_gone.update(c for c in plan.uncertain_build_cache if c not in gone_records)
+    if build_cache and deleted:
+        build_cache, unsure_shared = host.profile.cache_after_image_removal(
+            (host.images.values(), host.layers),
+            (images.values(), layers),
+            build_cache,
+            host.engine.api,
+            frozenset(unsure),
+        )
+        unsure = set(unsure_shared)
     volumes = host.volumes
     if removed or plan.removed_volumes:
         released: dict[str, int] = {}
@@ -1105,10 +1365,6 @@ def apply_plan(host: _G, plan: Plan) -> _G:
                 volume = attrs.evolve(volume, ref_count=max(volume.ref_count - n, 0))
             kept.append(volume)
         volumes = tuple(kept)
-    build_cache = host.build_cache
-    if plan.deleted_build_cache and build_cache is not None:
-        gone_records = set(plan.deleted_build_cache)
-        build_cache = tuple(r for r in build_cache if r.id not in gone_records)
     # a figure taken from the engine goes with the image it was taken for
     taken = frozenset(
         t for t in host.taken if not (t.startswith("images[") and t[7:78] in deleted)
@@ -1121,6 +1377,8 @@ def apply_plan(host: _G, plan: Plan) -> _G:
         volumes=volumes,
         build_cache=build_cache,
         taken=taken,
+        cache_unsure=frozenset(unsure),
+        cache_maybe_gone=frozenset(maybe_gone),
         payloads=None,
     )
 
@@ -1190,7 +1448,10 @@ def plan_cleanup(host: Graph, *, containers: bool = True, all: bool = True) -> C
     :meth:`CleanupPlan.as_plan` on the host planned for. Linear in the size of
     the host.
     """
-    state = _State(host)
+    return _bounded(host, lambda state: _cleanup(state, host, containers, all))
+
+
+def _cleanup(state: _State, host: Graph, containers: bool, all: bool) -> CleanupPlan:
     steps: list[CleanupStep] = []
     if containers:
         for container in list(state.containers.values()):
@@ -1243,9 +1504,29 @@ def bytes_freed_by_image(host: Graph) -> dict[str, int]:
     parents that have no other child and no container (its parent walk). It
     frees the layers of those images that no other image and no container
     holds. Each image is on the parent walk of at most one other image, so
-    the whole map costs O(size of host).
+    the whole map costs O(size of host). Layers BuildKit's build cache may
+    hold count as held: the figure is the lowest; see
+    :func:`bytes_freed_bounds_by_image` for both ends.
     """
-    state = _State(host)
+    return _bytes_freed(host, host.maybe_held)
+
+
+def bytes_freed_bounds_by_image(host: Graph) -> dict[str, tuple[int, int]]:
+    """For every image, ``(lowest, highest)`` bytes ``docker rmi -f sha256:<id>`` would free.
+
+    The lowest keeps every layer BuildKit's build cache may hold
+    (``host.maybe_held``), the highest only those it must hold
+    (``host.certainly_held``); equal where the answer is exact.
+    """
+    low = _bytes_freed(host, host.maybe_held)
+    if host.maybe_held == host.certainly_held:
+        return {i: (n, n) for i, n in low.items()}
+    high = _bytes_freed(host, host.certainly_held)
+    return {i: (n, high[i]) for i, n in low.items()}
+
+
+def _bytes_freed(host: Graph, holds: Iterable[str]) -> dict[str, int]:
+    state = _State(host, holds)
     rc, parent_of = state.rc, state.parent_of
     out: dict[str, int] = {}
     for image_id, image in state.images.items():
@@ -1477,45 +1758,13 @@ def plan_image_cleanup(host: Graph, name: str) -> CleanupPlan:
 # Volume prune (API 1.41 and 1.42+)
 # --------------------------------------------------------------------------
 
-#: The label Engine 23+ puts on the volumes it creates for anonymous mounts.
-ANONYMOUS_VOLUME_LABEL = "com.docker.volume.anonymous"
-
-
-@attrs.frozen
-class VolumePruneRule:
-    """How ``POST /volumes/prune`` chooses its volumes; one value per API generation.
-
-    ``anonymous_only``: without an ``all=true`` filter only volumes labelled
-    ``com.docker.volume.anonymous`` go (the engine adds that label filter);
-    ``all_filter``: the engine accepts the ``all`` filter, and ``docker
-    volume prune -a`` sends it.
-    [moby v28.5.2 volume/service/service.go · VolumesService.Prune]
-    [moby v28.5.2 volume/service/convert.go · withPrune]
-    [moby v28.5.2 api/server/router/volume/volume_routes.go · postVolumesPrune];
-    [moby v20.10.24 volume/service/service.go · VolumesService.Prune]
-    """
-
-    anonymous_only: bool
-    all_filter: bool
-
-    @property
-    def accepted_filters(self) -> tuple[str, ...]:
-        return ("label", "label!", "all") if self.all_filter else ("label", "label!")
-
-
-#: Engine 20.10 (API 1.41): every unused local volume, named and anonymous alike.
-VOLUME_PRUNE_1_41 = VolumePruneRule(anonymous_only=False, all_filter=False)
-#: API 1.42 and later (Engine 23+): anonymous volumes only, unless ``all=true``.
-VOLUME_PRUNE_1_42 = VolumePruneRule(anonymous_only=True, all_filter=True)
-
-
 def volume_prune_rule(host: Graph) -> VolumePruneRule:
-    """The rule of the API version the host was read at (:attr:`Graph.engine`).
+    """The rule of the host's engine at the API version it was read at.
 
-    The docker CLI talks the engine's API version (it negotiates down to
-    it), so that version decides which rule applies.
+    :meth:`Profile.volume_prune_rule
+    <dockermodel.profiles.base.Profile.volume_prune_rule>` decides it.
     """
-    return VOLUME_PRUNE_1_42 if host.engine.api >= 42 else VOLUME_PRUNE_1_41
+    return host.profile.volume_prune_rule()
 
 
 def _mounted_volumes(containers: Iterable[Container]) -> set[str]:
@@ -1598,60 +1847,19 @@ def _parse_bool(value: str, key: str) -> bool:
 
 
 # --------------------------------------------------------------------------
-# Build cache prune (BuildKit records of /system/df)
+# Build cache prune: the name the system prune uses
 # --------------------------------------------------------------------------
-
-_BUILD_CACHE_FILTERS = (
-    "until", "unused-for", "label", "label!",
-    "id", "parent", "type", "description", "inuse", "shared", "private",
-)  # fmt: skip
-_GO_DURATION = re.compile(r"[+-]?(?:0|(?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)\Z")
 
 
 def plan_build_cache_prune(
-    host: Graph, all: bool = False, filters: Mapping[str, Any] | None = None
+    host: Graph,
+    all: bool = False,
+    filters: Mapping[str, Any] | None = None,
+    *,
+    now: float | None = None,
 ) -> Plan:
-    """What ``docker builder prune -f [-a]`` (``POST /build/prune``) would do, from ``/system/df``.
-
-    Filters are validated as the engine does (``until`` / ``unused-for``: one
-    Go duration, not both); then, as BuildKit's cache manager prunes: records
-    in use are kept; without ``all``, records shared with image layers and
-    records of type ``internal`` or ``frontend`` are kept too; the rest go,
-    and ``SpaceReclaimed`` is the sum of their sizes. With no record (the
-    classic builder's hosts, Engine 20.10's ``null``) the answer is exact:
-    nothing, 0 bytes. With records, ``until`` and the field filters are not
-    evaluated and BuildKit's parent links are not followed: the plan is then
-    an estimate (:attr:`SystemPrunePlan.unknown` says so).
-    [moby v20.10.24 builder/builder-next/builder.go · Builder.Prune, toBuildkitPruneInfo]
-    """
-    args = _prune_args(host, filters, _BUILD_CACHE_FILTERS)
-    if args.get("until") and args.get("unused-for"):
-        raise InvalidArgument("conflicting filters: \"until\" and \"unused-for\"")
-    key = "unused-for" if args.get("unused-for") else "until"
-    values = (*args.get("until", ()), *args.get("unused-for", ()))
-    if len(values) > 1:
-        raise InvalidArgument("filters expect only one value")
-    if values and not _GO_DURATION.match(values[0]):
-        raise EngineError(
-            f"\"{key}\" filter expects a duration (e.g., '24h'): "
-            f"time: invalid duration {go_quote_str(values[0])}",
-            500,
-        )
-    deleted: list[str] = []
-    size = 0
-    for record in host.build_cache or ():
-        if record.in_use:
-            continue
-        if not all and (record.shared or record.type in ("internal", "frontend")):
-            continue
-        deleted.append(record.id)
-        size += max(record.size, 0)
-    return Plan(
-        kind="build_cache_prune",
-        deleted_build_cache=tuple(deleted),
-        space_reclaimed=size,
-        bytes_freed=size,
-    )
+    """:func:`plan_builder_prune` under the name ``plan_system_prune`` uses."""
+    return plan_builder_prune(host, all=all, filters=filters, now=now)
 
 
 def go_quote_str(text: str) -> str:
@@ -1675,7 +1883,8 @@ class SystemPrunePlan:
     counts its ``SpaceReclaimed`` only when it removed something, except the
     build cache step, which always counts. ``unknown`` names the steps whose
     answer the host cannot decide: ``networks`` always (custom networks are
-    not read), ``build cache`` when BuildKit records exist. When a step is
+    not read), and the steps whose plan is not exact (what BuildKit's build
+    cache holds: :attr:`Plan.exact`). When a step is
     refused (a filter it does not accept), ``refusal`` is the engine's error
     and the steps before it are the ones that ran.
     [docker/cli v28.2.2 cli/command/system/prune.go · runPrune]
@@ -1774,6 +1983,6 @@ def plan_system_prune(
             return refused(name, error)
         steps.append((name, plan))
         current = apply_plan(current, plan)
-    if host.build_cache:
-        unknown.append("build cache")
+    # steps whose answer depends on what BuildKit's build cache holds
+    unknown.extend(name for name, plan in steps if plan is not None and not plan.exact)
     return SystemPrunePlan(tuple(steps), tuple(unknown))

@@ -34,6 +34,7 @@ from typing import Any
 from .digest import short_id
 
 __all__ = [
+    "builder_prune_output",
     "container_command",
     "container_image",
     "container_names",
@@ -939,6 +940,21 @@ def container_prune_output(doc: Doc) -> str:
     lines = "".join(f"{i}\n" for i in ids)
     total = human_size(doc.get("SpaceReclaimed") or 0)
     return f"Deleted Containers:\n{lines}\nTotal reclaimed space: {total}\n"
+
+
+def builder_prune_output(doc: Doc) -> str:
+    """``docker builder prune -f [-a]`` stdout for a ``POST /build/prune`` body.
+
+    With records: ``Deleted build cache objects:``, one record ID per line,
+    a blank line; then always ``Total reclaimed space: HS(SpaceReclaimed)``.
+    [docker/cli v28.2.2 cli/command/builder/prune.go · runPrune, NewPruneCommand]
+    """
+    ids = doc.get("CachesDeleted") or []
+    total = f"Total reclaimed space: {human_size(doc.get('SpaceReclaimed') or 0)}\n"
+    if not ids:
+        return total
+    lines = "".join(f"{i}\n" for i in ids)
+    return f"Deleted build cache objects:\n{lines}\n{total}"
 
 
 def daemon_error(message: str) -> str:

@@ -18,7 +18,9 @@ Rules:
   ``images_all`` (array of objects), ``image_inspect`` (object of objects),
   ``image_history`` (object of arrays), ``containers`` (array of objects);
   optional ``system_df``, ``version``, ``info`` (objects, or ``null`` for
-  ``system_df``); no other key. Every failure is a
+  ``system_df``), and the library's own extensions for a state it predicted
+  (``held_layers``, ``api_version``, ``image_store``, ``build_cache_unsure``:
+  see :mod:`dockermodel._mapping`); no other key. Every failure is a
   :class:`~dockermodel.errors.SnapshotError` naming the field at fault
   (``format``, ``images_all[3]``, ``image_history['sha256:…']``) or the file;
   the fields inside the engine's bodies are validated by
@@ -51,7 +53,15 @@ FORMAT = "dockermodel-snapshot/1"
 _JSON_DEPTH = 500
 
 _REQUIRED = ("images_all", "image_inspect", "image_history", "containers")
-_OPTIONAL = ("system_df", "version", "info", "held_layers", "api_version", "image_store")
+_OPTIONAL = (
+    "system_df",
+    "version",
+    "info",
+    "held_layers",
+    "api_version",
+    "image_store",
+    "build_cache_unsure",
+)
 
 
 def _expect_object(value: Any, field: str) -> Mapping[str, Any]:

@@ -28,7 +28,10 @@ Two "reclaimable" figures:
 * :attr:`DiskUsage.reclaimable` is exact: the bytes of every layer on disk
   that is in no chain of an image that a container (any state) uses and in no
   container's own chain — what removing every image that no container uses
-  (``docker image prune -a``, parents included) frees.
+  (``docker image prune -a``, parents included) frees. Where BuildKit's build
+  cache may hold layers (Engine 23+, overlay2 store; ``Host.maybe_held``) it
+  is the lowest figure and :attr:`DiskUsage.reclaimable_bounds` gives both
+  ends.
 
 Worked example (``docs/numbers.md``): base L1 (1 982 256 B) shared by
 ``app`` (L1+L2+L3) and ``other`` (L1+L4); a container uses ``app``. The CLI's
@@ -79,6 +82,10 @@ class DiskUsage:
         eq=False, repr=False
     )
     _host: Graph = attrs.field(eq=False, repr=False)
+    #: ``None`` when :attr:`reclaimable` is exact; else ``(lowest, highest)``:
+    #: layers BuildKit's build cache may hold (``Host.maybe_held``) are kept
+    #: in the lowest (which :attr:`reclaimable` is) and freed in the highest.
+    reclaimable_bounds: tuple[int, int] | None = attrs.field(default=None, kw_only=True)
 
     @classmethod
     @bulk()
@@ -119,6 +126,13 @@ class DiskUsage:
             if creation is not None:
                 _hold(creation.layers, held)
         reclaimable = sum(size for c, size in sizes.items() if c not in held)
+        bounds = None
+        if host.maybe_held:
+            low = _reclaimable(host, held, host.maybe_held)
+            high = _reclaimable(host, held, host.certainly_held)
+            if low != high:
+                bounds = (low, high)
+            reclaimable = low
         return cls(
             layers_size=layers_size,
             images=tuple(rows),
@@ -126,6 +140,7 @@ class DiskUsage:
             reclaimable=reclaimable,
             summaries=tuple(summaries),
             host=host,
+            reclaimable_bounds=bounds,
         )
 
     def __repr__(self) -> str:
@@ -180,6 +195,18 @@ class DiskUsage:
         }
         doc.update(profile.df_build_cache(host.build_cache, api))
         return doc
+
+
+def _reclaimable(host: Graph, held: set[str], cache_held: frozenset[str]) -> int:
+    """Bytes of the layers in none of ``held`` and not kept by a layer of ``cache_held``."""
+    kept = set(held)
+    for c in cache_held:
+        # a held layer keeps the layers below it
+        current: str | None = c
+        while current is not None and current not in kept and current in host.layers:
+            kept.add(current)
+            current = host.layers[current].parent
+    return sum(layer.size for c, layer in host.layers.items() if c not in kept)
 
 
 def _shared_layers(images: Iterable[Image], owned: set[str]) -> set[str]:

@@ -14,9 +14,11 @@ import pytest
 from hostbuilder import HostBuilder
 
 from dockermodel import Conflict, Engine, EngineError, Host, InvalidArgument, InvalidPayload
+from dockermodel.container_list import listed_containers
 from dockermodel.errors import AmbiguousPrefix
 from dockermodel.profiles import (
     EngineVersionWarning,
+    StoreNotModelledWarning,
     engine_of,
     max_api_version,
     profile_for,
@@ -24,6 +26,7 @@ from dockermodel.profiles import (
 from dockermodel.profiles.containerd import Containerd
 from dockermodel.profiles.engine20 import Engine20
 from dockermodel.profiles.overlay2 import Overlay2
+from dockermodel.profiles.volume_prune import VOLUME_PRUNE_1_41, VOLUME_PRUNE_1_42
 
 V20 = "20.10.24+dfsg1"
 V26 = "26.1.5+dfsg1"
@@ -97,9 +100,6 @@ def test_max_api_version(release: tuple[int, int, int], api: str) -> None:
         ("23.0.1", "overlay2", Overlay2),
         ("26.1.5", "overlay2", Overlay2),
         ("28.5.2", "overlay2", Overlay2),
-        ("24.0.7", "containerd", Containerd),
-        ("26.1.5", "containerd", Containerd),
-        ("28.5.2", "containerd", Containerd),
     ],
 )
 def test_known_engines_have_their_family_without_warning(
@@ -111,13 +111,25 @@ def test_known_engines_have_their_family_without_warning(
     assert type(profile) is family
 
 
+@pytest.mark.parametrize("version", ["24.0.7", "26.1.5", "28.5.2"])
+def test_the_containerd_store_is_read_with_one_warning_that_its_rules_are_not_modelled(
+    version: str,
+) -> None:
+    engine = Engine(version, "1.41", "containerd")
+    with pytest.warns(StoreNotModelledWarning) as record:
+        profile = profile_for(engine)
+        profile_for(engine)
+    assert type(profile) is Containerd
+    assert len(record) == 1
+    assert "rules are not modelled yet" in str(record[0].message)
+
+
 @pytest.mark.parametrize(
     ("version", "store", "family", "nearest"),
     [
         ("19.3.15", "overlay2", Engine20, "20.10.24"),
         ("30.0.0", "overlay2", Overlay2, "28.5.2"),
         ("29.1.2", "overlay2", Overlay2, "28.5.2"),
-        ("30.0.1", "containerd", Containerd, "28.5.2"),
         ("23.0.6", "containerd", Containerd, "24.0"),
     ],
 )
@@ -129,8 +141,9 @@ def test_unknown_engines_take_the_nearest_rules_with_one_warning(
         profile = profile_for(engine)
         profile_for(engine)  # the same engine again: no second warning
     assert type(profile) is family
-    assert len(record) == 1
-    message = str(record[0].message)
+    versions = [w for w in record if not issubclass(w.category, StoreNotModelledWarning)]
+    assert len(versions) == 1
+    message = str(versions[0].message)
     assert f"Engine {version} " in message
     assert f"Engine {nearest}" in message
 
@@ -138,7 +151,9 @@ def test_unknown_engines_take_the_nearest_rules_with_one_warning(
 def test_image_mounts_count_from_engine_28() -> None:
     assert not profile_for(Engine("26.1.5", "1.45")).image_mounts_are_use
     assert profile_for(Engine("28.0.0", "1.48")).image_mounts_are_use
-    assert profile_for(Engine("28.5.2", "1.51", "containerd")).image_mounts_are_use
+    with pytest.warns(StoreNotModelledWarning):
+        profile_for.cache_clear()
+        assert profile_for(Engine("28.5.2", "1.51", "containerd")).image_mounts_are_use
 
 
 # ---------------------------------------------------------------------------
@@ -504,3 +519,66 @@ def test_build_cache_parents_key_per_api_version() -> None:
     assert [r.get(" Parents") for r in at_141["BuildCache"]] == [None, None]
     assert all("Parent" not in r for r in at_141["BuildCache"])
     assert at_141["BuilderSize"] == BUSYBOX + 10
+
+
+# ---------------------------------------------------------------------------
+# volume prune, ps filters and rm refusals, per engine (each verified against
+# the real engine in test_cli_more_engine.py and test_prune_differential.py)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("engine", "rule"),
+    [
+        ("20.10", VOLUME_PRUNE_1_41),
+        ("26.1", VOLUME_PRUNE_1_42),
+        ("26.1.5@1.41", VOLUME_PRUNE_1_41),
+        ("28.5", VOLUME_PRUNE_1_42),
+        ("28.5.2/containerd", VOLUME_PRUNE_1_42),
+        ("28.5.2@1.42", VOLUME_PRUNE_1_42),
+    ],
+)
+def test_volume_prune_rule_follows_the_request_api_version(engine: str, rule: Any) -> None:
+    assert profile_for(Engine.parse(engine)).volume_prune_rule() is rule
+
+
+@pytest.mark.parametrize(
+    ("version", "filters", "status", "message"),
+    [
+        (V20, {"status": ["bogus"]}, 400, "Invalid filter 'status=bogus'"),
+        (V26, {"status": ["bogus"]}, 400, "invalid filter 'status=bogus'"),
+        (V28, {"status": ["bogus"]}, 400,
+         "invalid filter 'status=bogus': invalid value for state (bogus): must be one of "
+         "created, running, paused, restarting, removing, exited, dead"),
+        (V20, {"before": ["nosuch"]}, 500, "no such container nosuch"),
+        (V26, {"before": ["nosuch"]}, 404, "No such container: nosuch"),
+        (V28, {"since": ["nosuch"]}, 404, "No such container: nosuch"),
+    ],
+)
+def test_container_list_filter_errors(
+    version: str, filters: dict[str, list[str]], status: int, message: str
+) -> None:
+    host, _ = _classic_web(version)
+    with pytest.raises(EngineError) as info:
+        listed_containers(host, all=True, filters=filters)
+    assert (info.value.status, info.value.message) == (status, message)
+
+
+@pytest.mark.parametrize(
+    ("version", "name", "message"),
+    [
+        (V26, "web", 'cannot remove container "/web": container is running: stop the container '
+         "before removing or force remove"),
+        (V28, "web", 'cannot remove container "web": container is running: stop the container '
+         "before removing or force remove"),
+        (V28, "/web", 'cannot remove container "/web": container is running: stop the container '
+         "before removing or force remove"),
+    ],
+)
+def test_rm_refusal_names_the_container_as_the_engine_does(
+    version: str, name: str, message: str
+) -> None:
+    host, _ = _classic_web(version)
+    with pytest.raises(Conflict) as info:
+        host.plan_rm(name)
+    assert (info.value.status, info.value.message) == (409, message)

@@ -167,8 +167,12 @@ def test_build_cache_prune_from_records(all_records: bool, deleted: list[str], s
 @pytest.mark.parametrize(
     ("filters", "message"),
     [({"until": ["2020-01-01"]},
-      "\"until\" filter expects a duration (e.g., '24h'): time: invalid duration \"2020-01-01\""),
-     ({"dangling": ["true"]}, "Invalid filter 'dangling'")],
+      "failed to prune build cache: \"until\" filter expects a duration (e.g., '24h'): "
+      "time: unknown unit \"-\" in duration \"2020-01-01\""),
+     ({"until": ["abc"]},
+      "failed to prune build cache: \"until\" filter expects a duration (e.g., '24h'): "
+      "time: invalid duration \"abc\""),
+     ({"dangling": ["true"]}, "failed to prune build cache: Invalid filter 'dangling'")],
 )
 def test_build_cache_prune_filter_errors(filters: dict[str, list[str]], message: str) -> None:
     with pytest.raises(EngineError) as info:

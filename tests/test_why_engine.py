@@ -1,4 +1,4 @@
-"""``why`` against a real Engine 20.10.24: every holder the engine's refusals name, and the bytes.
+"""``why`` against each real overlay2-store engine: every holder its refusals name, and the bytes.
 
 Seeded random walks of classic builds, retags and container operations (the
 machinery of ``test_removal_differential.py``); after each, one image is
@@ -132,7 +132,7 @@ class WhySession(Session):
 def test_why_against_the_engine(engine: Any, summary: list[str]) -> None:
     if engine.spec.store != "overlay2":
         pytest.skip(f"{engine.spec}: the bytes that leave the disk are read from the overlay2 "
-                    "layer store's size files")
+                    "layer store's size files, which the containerd image store does not keep")
     tally: collections.Counter[str] = collections.Counter()
     carried = 0
     for seed in SEEDS:
@@ -151,7 +151,8 @@ def test_why_against_the_engine(engine: Any, summary: list[str]) -> None:
             else:
                 session.ask(tally)
         carried = sum(n for k, n in tally.items() if k.startswith("outcome"))
-    summary.append(f"why checked against Engine 20.10.24: {sum(tally.values())}")
+    summary.append(f"why checked against Engine {engine.version.number} ({engine.spec}): "
+                   f"{sum(tally.values())}")
     summary.extend(f"  {n:5d}  {kind}" for kind, n in sorted(tally.items()))
     assert carried >= MIN_OUTCOMES
     refusals = sum(n for k, n in tally.items() if k.startswith("refusal"))

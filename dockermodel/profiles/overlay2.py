@@ -30,7 +30,14 @@ from typing import Any, ClassVar, Literal
 
 from .. import _reference_v2_8
 from .. import reference as _ref
-from ..errors import AmbiguousPrefix, Conflict, InvalidArgument, InvalidReference
+from ..errors import (
+    AmbiguousPrefix,
+    Conflict,
+    EngineError,
+    InvalidArgument,
+    InvalidReference,
+    NotFound,
+)
 from ..model import BuildCacheRecord
 from .base import Engine, Profile
 
@@ -48,6 +55,25 @@ class Overlay2(Profile):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.image_mounts_are_use = engine.release >= (28, 0, 0)
+        #: ``until`` of a build-cache prune takes timestamps too (24.0+)
+        self.build_prune_timestamps = engine.release >= (24, 0, 0)
+
+    def build_prune_cutoff(self, value: str, now_ns: int) -> int:
+        """From 24.0 ``until`` is a duration or a timestamp (``GetTimestamp``); errors are 400.
+
+        [moby v28.5.2 builder/builder-next/builder.go · toBuildkitPruneInfo]
+        [moby v28.5.2 api/types/time/timestamp.go · GetTimestamp, ParseTimestamps]
+        """
+        if not self.build_prune_timestamps:
+            return super().build_prune_cutoff(value, now_ns)
+        from ..removal import _until_ns
+
+        try:
+            return _until_ns(value, now_ns)
+        except EngineError as exc:
+            raise EngineError(
+                f"filter expects a duration (e.g., '24h') or a timestamp: {exc.message}", 400
+            ) from None
 
     def parse_lookup(self, text: str) -> _ref.Reference | _ref.DigestReference:
         """Engines 23.0–24.x vendor docker/distribution v2.8 (as 20.10), later ones
@@ -92,13 +118,56 @@ class Overlay2(Profile):
             doc["BuilderSize"] = builder_size
         return doc
 
+    def cache_parents(self, record: BuildCacheRecord, api: int) -> tuple[str, ...] | None:
+        """``" Parents"`` from API 1.42 (the key is left out when empty); unknown below.
+
+        Below 1.42 the engine clears ``Parents`` and never fills the
+        deprecated ``Parent``, so the records' relations are not reported.
+        [moby v28.5.2 api/server/router/system/system_routes.go · getDiskUsage]
+        [moby v28.5.2 builder/builder-next/builder.go · Builder.DiskUsage]
+        """
+        return record.parents if api >= 42 else None
+
     def invalid_filter(self, spec: str) -> InvalidArgument:
         return InvalidArgument(f"invalid filter '{spec}'")
 
     def ambiguous_container(self, prefix: str) -> AmbiguousPrefix:
         return AmbiguousPrefix(f"multiple IDs found with provided prefix: {prefix}", 400)
 
-    def rm_in_state(self, name: str, full_id: str, state: str) -> Conflict:
+    def invalid_state_filter(self, value: str) -> InvalidArgument:
+        """From Engine 28 the error goes on to name the states there are.
+
+        [moby v28.5.2 daemon/list.go · foldFilter]
+        [moby v28.5.2 api/types/container/state.go · ValidateContainerState];
+        Engine 26.1.5 words it as Engine 20.10 does, in lower case.
+        """
+        if self.engine.release < (28, 0, 0):
+            return self.invalid_filter(f"status={value}")
+        return InvalidArgument(
+            f"invalid filter 'status={value}': invalid value for state ({value}): must be "
+            "one of created, running, paused, restarting, removing, exited, dead"
+        )
+
+    def position_not_found(self, value: str) -> NotFound:
+        """``No such container: X``, the container store's not-found error (verified on
+        Engine 26.1.5 and 28.5.2).
+
+        [moby v28.5.2 daemon/list.go · foldFilter]
+        [moby v28.5.2 daemon/container.go · GetContainer]
+        """
+        return NotFound(f"No such container: {value}")
+
+    def rm_in_state(
+        self, name: str, full_id: str, state: str, container_name: str = ""
+    ) -> Conflict:
+        """Engine 28 names the container as the request did (``web``); Engine 26.1
+        by its own name (``/web``). Engine 27 is not verified and is taken as 26.1.
+
+        [moby v28.5.2 daemon/delete.go · ContainerRm]
+        [moby v26.1.5 daemon/delete.go · cleanupContainer]
+        """
+        if self.engine.release < (28, 0, 0) and container_name:
+            name = container_name
         quoted = _go_quote(name)
         if state == "paused":
             cause = "container is paused and must be unpaused first"
@@ -110,14 +179,17 @@ class Overlay2(Profile):
 
 
 def _cache_record(record: BuildCacheRecord, api: int) -> dict[str, Any]:
-    doc = record.to_api()
-    doc.pop("Parent", None)
-    parents = doc.pop(" Parents", None) or doc.pop("Parents", None)
-    if api < 42:
-        if record.parent:
-            doc["Parent"] = record.parent
-    elif parents:
-        doc[" Parents"] = parents
+    """One record: ``Parent`` (if set) below 1.42, ``" Parents"`` (if any) from 1.42."""
+    doc: dict[str, Any] = {}
+    for key, value in record.to_api().items():
+        if key == "Parent":
+            if api < 42 and value:
+                doc[key] = value
+        elif key == " Parents":
+            if api >= 42:
+                doc[key] = value
+        else:
+            doc[key] = value
     return doc
 
 
