@@ -8,12 +8,12 @@ becomes ``{key: (value, …)}`` with string values, in first-seen order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .errors import InvalidArgument
 
-__all__ = ["normalize_filters"]
+__all__ = ["match_kv_list", "normalize_filters"]
 
 
 def _text(value: Any) -> str:
@@ -41,3 +41,18 @@ def normalize_filters(filters: Mapping[str, Any] | None) -> dict[str, tuple[str,
         seen: dict[str, None] = dict.fromkeys(values)
         out[str(key)] = tuple(seen)
     return out
+
+
+def match_kv_list(values: Iterable[str], labels: Mapping[str, str] | None) -> bool:
+    """``Args.MatchKVList`` of a filter that is present: every ``k`` or ``k=v`` matches.
+
+    An object without labels matches nothing.
+    [moby v28.5.2 api/types/filters/parse.go · Args.MatchKVList]
+    """
+    if not labels:
+        return False
+    for value in values:
+        key, sep, expected = value.partition("=")
+        if key not in labels or (sep and labels[key] != expected):
+            return False
+    return True

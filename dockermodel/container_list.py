@@ -33,7 +33,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ._filters import normalize_filters
+from ._filters import match_kv_list, normalize_filters
 from .errors import EngineError, InvalidArgument, NotFound
 from .model import STATES, Container
 
@@ -71,19 +71,6 @@ def _match(values: Sequence[str] | None, source: str) -> bool:
         except re.error:
             continue
     return False
-
-
-def _match_kv(values: Sequence[str] | None, labels: Mapping[str, str]) -> bool:
-    """``Args.MatchKVList``."""
-    if not values:
-        return True
-    if not labels:
-        return False
-    for value in values:
-        key, sep, expected = value.partition("=")
-        if key not in labels or (sep and labels[key] != expected):
-            return False
-    return True
 
 
 def exit_code(container: Container) -> int | None:
@@ -260,7 +247,7 @@ def listed_containers(
             continue
         if task is not None and task != (_TASK_LABEL in container.labels):
             continue
-        if not _match_kv(args.get("label"), container.labels):
+        if args.get("label") and not match_kv_list(args["label"], container.labels):
             continue
         if exited:
             code = exit_code(container)

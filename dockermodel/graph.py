@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from . import reference as _ref
-from ._filters import normalize_filters
+from ._filters import match_kv_list, normalize_filters
 from ._frozen import FrozenDict, bulk
 from .errors import EngineError, InvalidArgument, InvalidReference, NotFound
 from .model import BuildCacheRecord, Container, Image, Layer, Volume
@@ -324,7 +324,7 @@ class Graph:
                 continue
             if since_ns is not None and not image.created_ns > since_ns:
                 continue
-            if label_values is not None and not _match_labels(label_values, image.labels):
+            if label_values is not None and not match_kv_list(label_values, image.labels):
                 continue
             refs = image.references
             if patterns is not None:
@@ -458,19 +458,6 @@ def _api_number(text: str) -> int | None:
 
 def _is_digest_only(ref: object) -> bool:
     return isinstance(ref, _ref.DigestReference)
-
-
-def _match_labels(values: Sequence[str], labels: Mapping[str, str] | None) -> bool:
-    """``Args.MatchKVList``: every ``k`` or ``k=v`` must match."""
-    if not labels:
-        return False
-    for value in values:
-        key, sep, expected = value.partition("=")
-        if key not in labels:
-            return False
-        if sep and labels[key] != expected:
-            return False
-    return True
 
 
 def _matches_any(patterns: Sequence[str], ref: Any) -> bool:

@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 import attrs
 
 from . import reference as _ref
-from ._filters import normalize_filters
+from ._filters import match_kv_list, normalize_filters
 from ._frozen import bulk
 from .digest import short_id
 from .errors import (
@@ -1030,23 +1030,12 @@ def _until(args: Mapping[str, tuple[str, ...]], now: float | None) -> int | None
     return _until_ns(values[0], now_ns)
 
 
-def _match_kv(values: Iterable[str], labels: Mapping[str, str]) -> bool:
-    """``Args.MatchKVList`` for a filter that is present."""
-    if not labels:
-        return False
-    for value in values:
-        key, sep, expected = value.partition("=")
-        if key not in labels or (sep and labels[key] != expected):
-            return False
-    return True
-
-
 def _match_labels(args: Mapping[str, tuple[str, ...]], labels: Mapping[str, str] | None) -> bool:
     """``matchLabels``: all ``label`` values match and not all ``label!`` values."""
     labels = labels or {}
-    if args.get("label") and not _match_kv(args["label"], labels):
+    if args.get("label") and not match_kv_list(args["label"], labels):
         return False
-    return not (args.get("label!") and _match_kv(args["label!"], labels))
+    return not (args.get("label!") and match_kv_list(args["label!"], labels))
 
 
 def _go_list(values: Iterable[str]) -> str:
