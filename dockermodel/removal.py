@@ -43,7 +43,7 @@ from typing import Any, TypeVar
 import attrs
 
 from . import reference as _ref
-from ._filters import match_kv_list, normalize_filters
+from ._filters import match_kv_list, normalize_filters, until_ns
 from ._frozen import bulk
 from .digest import short_id
 from .errors import (
@@ -948,67 +948,6 @@ def plan_rm(host: Graph, name: str, force: bool = False, volumes: bool = False) 
 # Prune filters
 # --------------------------------------------------------------------------
 
-_DURATION_UNITS = {
-    "ns": Decimal(1),
-    "us": Decimal(1000),
-    "µs": Decimal(1000),
-    "μs": Decimal(1000),
-    "ms": Decimal(10**6),
-    "s": Decimal(10**9),
-    "m": Decimal(60 * 10**9),
-    "h": Decimal(3600 * 10**9),
-}
-_DURATION = re.compile(r"([+-]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)\Z")
-_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_DATE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?"
-    r"([Zz]|[+-]\d{2}:\d{2})?\Z"
-)
-
-
-def _until_ns(value: str, now_ns: int) -> int:
-    """``GetTimestamp`` + ``ParseTimestamps``: the ``until`` value as nanoseconds.
-
-    A Go duration is relative to ``now`` and truncated to seconds; an
-    RFC 3339-like date/time without a zone is read as UTC (the engine uses
-    the daemon's local zone); ``sss[.nnnnnnnnn]`` is a Unix time.
-    [moby v20.10.24 api/types/time/timestamp.go · GetTimestamp, ParseTimestamps]
-    """
-    m = _DURATION.match(value)
-    if m and value != "0":
-        total = sum(
-            (Decimal(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(m.group(2))),
-            Decimal(0),
-        )
-        if m.group(1) == "-":
-            total = -total
-        return ((now_ns - int(total)) // 10**9) * 10**9
-    if "-" in value:
-        d = _DATE.match(value)
-        if d is None:
-            raise EngineError(f'parsing time "{value}": cannot parse as a timestamp', 500)
-        from datetime import datetime, timedelta, timezone
-
-        year, month, day = int(d.group(1)), int(d.group(2)), int(d.group(3))
-        hour, minute, second = (int(d.group(i) or 0) for i in (4, 5, 6))
-        zone = d.group(8)
-        tz = timezone.utc
-        if zone and zone not in ("Z", "z"):
-            sign = 1 if zone[0] == "+" else -1
-            tz = timezone(sign * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])))
-        try:
-            stamp = datetime(year, month, day, hour, minute, second, tzinfo=tz)
-        except ValueError as exc:
-            raise EngineError(f'parsing time "{value}": {exc}', 500) from None
-        frac = int((d.group(7) or "").ljust(9, "0"))
-        return int(stamp.timestamp()) * 10**9 + frac
-    seconds, dot, fraction = value.partition(".")
-    if not re.fullmatch(r"[+-]?\d+", seconds) or (dot and not re.fullmatch(r"[+-]?\d+", fraction)):
-        raise EngineError(f'failed to parse value as time or duration: "{value}"', 500)
-    nanos = int(int(fraction) * 10 ** (9 - len(fraction))) if dot else 0
-    return int(seconds) * 10**9 + nanos
-
-
 def _prune_args(
     host: Graph, filters: Mapping[str, Any] | None, accepted: Sequence[str]
 ) -> dict[str, tuple[str, ...]]:
@@ -1027,7 +966,7 @@ def _until(args: Mapping[str, tuple[str, ...]], now: float | None) -> int | None
     if len(values) > 1:
         raise EngineError("more than one until filter specified", 500)
     now_ns = time.time_ns() if now is None else int(Decimal(str(now)) * 10**9)
-    return _until_ns(values[0], now_ns)
+    return until_ns(values[0], now_ns)
 
 
 def _match_labels(args: Mapping[str, tuple[str, ...]], labels: Mapping[str, str] | None) -> bool:
@@ -1235,7 +1174,7 @@ def plan_builder_prune(
             if record.last_used_at is None:
                 return False
             try:
-                used = _until_ns(record.last_used_at, 0)
+                used = until_ns(record.last_used_at, 0)
             except EngineError:
                 return False
             return used > cutoff

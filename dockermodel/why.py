@@ -39,7 +39,7 @@ from .model import STATES, Container, Image
 from .removal import CleanupPlan, Plan, _is_single_reference, plan_commands, plan_image_cleanup
 
 if TYPE_CHECKING:
-    from .host import Host
+    from .graph import Graph as Host
 
 __all__ = ["LayerHolders", "Outcome", "Why", "why"]
 

@@ -30,6 +30,7 @@ from typing import Any, ClassVar, Literal
 
 from .. import _reference_v2_8
 from .. import reference as _ref
+from .._filters import until_ns
 from ..errors import (
     AmbiguousPrefix,
     Conflict,
@@ -66,10 +67,8 @@ class Overlay2(Profile):
         """
         if not self.build_prune_timestamps:
             return super().build_prune_cutoff(value, now_ns)
-        from ..removal import _until_ns
-
         try:
-            return _until_ns(value, now_ns)
+            return until_ns(value, now_ns)
         except EngineError as exc:
             raise EngineError(
                 f"filter expects a duration (e.g., '24h') or a timestamp: {exc.message}", 400
